@@ -1,0 +1,53 @@
+# enhancer-tools: `make demo` runs the whole chain on the bundled demo data; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build for this project's CI machine (installed from a local file there).
+# With a GPU, install a CUDA build of torch into $(VENV) first, then `make TORCH_SPEC= ...`.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo-out
+PYTEST_ARGS ?=
+
+.PHONY: all demo demo-data test test-fast test-galaxy bench clean system-deps
+
+all: test
+
+system-deps:
+	@missing=""; for b in bedtools vsearch; do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing$$missing with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+	  else \
+	    echo "Missing:$$missing. Install them first, e.g. 'sudo apt-get install$$missing' or 'conda install -c bioconda$$missing'."; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): setup.cfg pyproject.toml | system-deps
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	if [ -n "$(TORCH_SPEC)" ]; then $(PY) -m pip install -q "$(TORCH_SPEC)"; fi
+	$(PY) -m pip install -q -e '.[test,bigwig]'
+	touch $@
+
+install: $(STAMP)
+
+demo-data: $(STAMP)
+	$(PY) -m enhancer_tools.demo --out $(DEMO_OUT)/data --seed 1
+
+demo: $(STAMP) system-deps
+	PATH="$(abspath $(VENV))/bin:$$PATH" bash scripts/run-demo.sh $(DEMO_OUT)
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not realdata" $(PYTEST_ARGS)
+
+test-galaxy: $(STAMP)
+	bash galaxy/test-in-galaxy.sh
+
+clean:
+	rm -rf $(DEMO_OUT) build dist src/*.egg-info .pytest_cache

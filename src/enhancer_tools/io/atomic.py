@@ -1,0 +1,138 @@
+"""Atomic output: every file is written to a temporary name in its target folder and renamed
+into place only when the whole tool succeeded, so an error or Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+from enhancer_tools.errors import UserError
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def refuse_overwriting_inputs(outputs, inputs) -> None:
+    """Raise UserError when an output path names one of the inputs."""
+    for out in outputs:
+        if out is None or not os.path.exists(out):
+            continue
+        for inp in inputs:
+            if inp is not None and os.path.exists(inp) and _same_file(out, inp):
+                raise UserError(f"output would overwrite the input {inp}; choose another name", out)
+
+
+class AtomicOutputs:
+    """A set of output files committed together.
+
+    >>> with AtomicOutputs() as out:
+    ...     fa = out.open("windows.fa")
+    ...     fa.write(">a\\nACGT\\n")
+
+    On a clean exit every temporary file is closed and renamed to its final name; on any
+    exception (KeyboardInterrupt and SystemExit included) all of them are removed. A name
+    ending in ``.gz`` is written gzip-compressed.
+    """
+
+    def __init__(self) -> None:
+        self._files: list[tuple[IO, str, str]] = []
+        self._dirs: list[tuple[str, str]] = []
+
+    def _temp_path(self, path: str, suffix: str = "") -> str:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise UserError("output folder does not exist", folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp" + suffix, dir=folder)
+        os.close(fd)
+        return tmp
+
+    def open(self, path: str | os.PathLike, mode: str = "w", newline: str | None = "\n") -> IO:
+        """Open a temporary stand-in for ``path``; text mode by default ('wb' for bytes)."""
+        path = os.fspath(path)
+        tmp = self._temp_path(path)
+        if path.endswith(".gz"):
+            fh = gzip.open(tmp, mode if "b" in mode else "wt", **({} if "b" in mode else {"newline": newline}))
+        elif "b" in mode:
+            fh = open(tmp, mode)
+        else:
+            fh = open(tmp, mode, newline=newline, encoding="utf-8", buffering=1 << 20)
+        self._files.append((fh, tmp, path))
+        return fh
+
+    def path(self, path: str | os.PathLike) -> str:
+        """A temporary file name for a library that writes by name; renamed to ``path`` on commit."""
+        path = os.fspath(path)
+        tmp = self._temp_path(path)
+        self._files.append((None, tmp, path))
+        return tmp
+
+    def directory(self, path: str | os.PathLike) -> str:
+        """A temporary folder next to ``path``; on commit it replaces ``path`` (which must not be
+        a non-empty folder the tool does not own)."""
+        path = os.fspath(path)
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise UserError("output folder's parent does not exist", parent)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
+        self._dirs.append((tmp, path))
+        return tmp
+
+    def __enter__(self) -> "AtomicOutputs":
+        return self
+
+    def commit(self) -> None:
+        """Close every temporary file and rename it into place."""
+        for fh, _, _ in self._files:
+            if fh is not None and not fh.closed:
+                fh.close()
+        for _, tmp, final in self._files:
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, final)
+        for tmp, final in self._dirs:
+            os.chmod(tmp, 0o755)
+            if os.path.isdir(final):
+                old = tempfile.mkdtemp(prefix=f".{os.path.basename(final)}.old.", dir=os.path.dirname(os.path.abspath(final)))
+                os.replace(final, os.path.join(old, "x"))
+                os.replace(tmp, final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, final)
+        self._files, self._dirs = [], []
+
+    def discard(self) -> None:
+        """Close and delete every temporary file and folder."""
+        for fh, tmp, _ in self._files:
+            with contextlib.suppress(Exception):
+                if fh is not None:
+                    fh.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        for tmp, _ in self._dirs:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._files, self._dirs = [], []
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            try:
+                self.commit()
+            except BaseException:
+                self.discard()
+                raise
+        else:
+            self.discard()
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO]:
+    """Open one output file atomically (see AtomicOutputs)."""
+    with AtomicOutputs() as out:
+        yield out.open(path, mode)
