@@ -10,9 +10,10 @@ character ('>' means FASTA).
 from __future__ import annotations
 
 import csv
-import io
+import gzip
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -100,13 +101,20 @@ def _sniff_fasta(path) -> bool:
     raise UserError("file is empty", path)
 
 
+def _decoded_lines(fh, path) -> Iterator[str]:
+    """The file's lines as text, decoded one by one so that a bad byte is reported on its own
+    line (a UTF-8 byte-order mark at the start is dropped)."""
+    for line_no, raw in enumerate(fh, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise UserError("line is not valid UTF-8 text", path, line_no) from None
+
+
 def _read_table(path, default_label: str | None) -> Iterator[LabelledRecord]:
     with open_binary(path) as fh:
-        try:
-            text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
-            first = text.readline()
-        except UnicodeDecodeError:
-            raise UserError("not valid UTF-8 text", path, 1) from None
+        text = _decoded_lines(fh, path)
+        first = next(text, "")
         delim = "\t" if "\t" in first else ","
         header = [h.strip().lower() for h in next(csv.reader([first], delimiter=delim))]
         if "sequence" not in header:
@@ -151,6 +159,13 @@ def read_dataset(
     Raises UserError (file, line) for a missing label when ``require_label``, an empty
     sequence, a duplicate id when ``unique_ids``, and any reader error.
     """
+    try:
+        yield from _checked_records(path, default_label, require_label, unique_ids)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise UserError(f"damaged or truncated gzip stream ({exc})", path) from None
+
+
+def _checked_records(path, default_label, require_label: bool, unique_ids: bool) -> Iterator[LabelledRecord]:
     seen: set[str] = set()
     if _sniff_fasta(path):
         records: Iterator[LabelledRecord] = (

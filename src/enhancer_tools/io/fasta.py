@@ -30,17 +30,18 @@ class FastaRecord:
     line: int
 
 
-def _record(header: bytes, chunks: list[bytes], path, line: int, validate: bool) -> FastaRecord:
+def _record(header: bytes, chunks: list[bytes], chunk_lines: list[int], path, line: int, validate: bool) -> FastaRecord:
     seq = b"".join(chunks)
     if validate:
         bad = invalid_characters(seq)
         if bad:
             shown = "".join(sorted({chr(b) if 32 < b < 127 else f"\\x{b:02x}" for b in bad}))
+            bad_line = next(n for chunk, n in zip(chunks, chunk_lines) if invalid_characters(chunk))
             raise UserError(
-                f"record starting here has characters that are not IUPAC DNA: {shown!r} "
+                f"sequence has characters that are not IUPAC DNA: {shown!r} "
                 "(expected A, C, G, T, N or other IUPAC codes, either case)",
                 path,
-                line,
+                bad_line,
             )
     try:
         text = header.decode("utf-8")
@@ -65,6 +66,7 @@ def read_fasta(path: str | os.PathLike, validate: bool = True) -> Iterator[Fasta
     header: bytes | None = None
     header_line = 0
     chunks: list[bytes] = []
+    chunk_lines: list[int] = []  # line number of each chunk, to point at a bad character
     try:
         with fh:
             for raw in fh:
@@ -75,8 +77,8 @@ def read_fasta(path: str | os.PathLike, validate: bool = True) -> Iterator[Fasta
                 if line[:1] == b">":
                     if header is not None:
                         n += 1
-                        yield _record(header, chunks, path, header_line, validate)
-                    header, header_line, chunks = line, line_no, []
+                        yield _record(header, chunks, chunk_lines, path, header_line, validate)
+                    header, header_line, chunks, chunk_lines = line, line_no, [], []
                 elif header is None:
                     if line.strip() and not line.startswith(b";"):
                         raise UserError(
@@ -84,9 +86,10 @@ def read_fasta(path: str | os.PathLike, validate: bool = True) -> Iterator[Fasta
                         )
                 else:
                     chunks.append(line.strip() if line[-1:] in b" \t" else line)
+                    chunk_lines.append(line_no)
             if header is not None:
                 n += 1
-                yield _record(header, chunks, path, header_line, validate)
+                yield _record(header, chunks, chunk_lines, path, header_line, validate)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise UserError(f"damaged or truncated gzip stream ({exc})", path, line_no or None) from None
     if n == 0:

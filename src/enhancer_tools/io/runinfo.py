@@ -110,8 +110,6 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    if hasattr(value, "item"):  # numpy / torch scalars
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
+    if hasattr(value, "tolist"):  # numpy / torch scalars and arrays
+        return _jsonable(value.tolist())
     return str(value)

@@ -1,0 +1,273 @@
+"""Reverse-complement-aware de-duplication of labelled sequence files.
+
+Records with the same canonical key (``canonical.py``) form a duplicate group; the first
+occurrence (input order: files in the order given, records in file order) is kept, written
+with its own header and case. Each later member is an exact duplicate (same upper-cased
+sequence as the first) or a reverse-complement duplicate, in the same file or another one.
+A group whose members carry different labels is a label conflict, resolved by a policy.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from enhancer_tools.dataset import CONFLICT_POLICIES
+from enhancer_tools.dataset.canonical import PALINDROME
+from enhancer_tools.dataset.scan import Records, iter_batches, scan_file
+from enhancer_tools.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Inputs:
+    """The scanned input files, their records concatenated in input order."""
+
+    paths: list
+    default_labels: list
+    records: list
+    file_of: np.ndarray
+    offsets: np.ndarray
+    label: np.ndarray
+    labels: list
+
+    @property
+    def n(self) -> int:
+        return len(self.file_of)
+
+    def where(self, i: int) -> tuple[str, int]:
+        """(path, header line) of global record ``i``."""
+        f = int(self.file_of[i])
+        return self.paths[f], self.records[f].line_of(int(i - self.offsets[f]))
+
+
+@dataclass
+class DedupPlan:
+    """Which records to keep, the duplicate groups, and the counts for the report."""
+
+    keep: np.ndarray
+    group_of: np.ndarray
+    relation: np.ndarray
+    counts: dict = field(default_factory=dict)
+
+
+# relation of a record to its group's first occurrence
+UNIQUE, FIRST, EXACT, REVCOMP, NEAR = 0, 1, 2, 3, 4
+RELATION_NAMES = {FIRST: "first", EXACT: "exact", REVCOMP: "reverse_complement", NEAR: "near_duplicate"}
+
+
+def scan_inputs(paths: list, default_labels: list, jobs: int = 1, with_stats: bool = False) -> Inputs:
+    """Scan every input file and merge the per-file label tables into one."""
+    records = [scan_file(p, lab, jobs, with_stats) for p, lab in zip(paths, default_labels)]
+    sizes = np.array([len(r) for r in records], np.int64)
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    table: dict = {}
+    parts = []
+    for r in records:
+        remap = np.array([table.setdefault(x, len(table)) for x in r.labels] + [-1], np.int32)
+        parts.append(remap[r.label])
+    label = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+    return Inputs(list(paths), list(default_labels), records, np.repeat(np.arange(len(paths)), sizes), offsets, label, list(table))
+
+
+def _first_of_groups(keys: np.ndarray) -> np.ndarray:
+    """For each row of a (n, 2) key array, the index of the first row with the same key."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    order = np.argsort(keys[:, 0], kind="stable")
+    ordered = keys[order]
+    same_hi = ordered[1:, 0] == ordered[:-1, 0]
+    if (same_hi & (ordered[1:, 1] != ordered[:-1, 1])).any():  # rare: equal high halves only
+        order = np.lexsort((keys[:, 1], keys[:, 0]))
+        ordered = keys[order]
+        same_hi = (ordered[1:] == ordered[:-1]).all(axis=1)
+    starts = np.concatenate(([True], ~same_hi))
+    first = order[starts][np.cumsum(starts) - 1]
+    out = np.empty(n, np.int64)
+    out[order] = first
+    return out
+
+
+def check_unique_ids(inputs: Inputs) -> None:
+    """Raise UserError at the first record whose id appeared before (in any input)."""
+    ids = np.concatenate([r.id_key for r in inputs.records]) if inputs.records else np.zeros((0, 2), np.uint64)
+    first = _first_of_groups(ids)
+    repeated = np.flatnonzero(first != np.arange(len(first)))
+    if len(repeated):
+        i = int(repeated.min())
+        path, line = inputs.where(i)
+        fpath, fline = inputs.where(int(first[i]))
+        raise UserError(f"duplicate record id (first seen at {fpath}:{fline}); ids must be unique across the inputs", path, line)
+
+
+def plan_dedup(inputs: Inputs, conflicts: str = "drop") -> DedupPlan:
+    """Group records by canonical key, classify duplicates, and resolve label conflicts."""
+    keys = np.concatenate([r.keys for r in inputs.records]) if inputs.records else np.zeros((0, 2), np.uint64)
+    orient = np.concatenate([r.orient for r in inputs.records]) if inputs.records else np.zeros(0, np.uint8)
+    n = inputs.n
+    first = _first_of_groups(keys)
+    idx = np.arange(n)
+    dup = first != idx
+    relation = np.full(n, UNIQUE, np.uint8)
+    relation[first[dup]] = FIRST
+    same_strand = (orient == orient[first]) | (orient == PALINDROME)
+    relation[dup & same_strand] = EXACT
+    relation[dup & ~same_strand] = REVCOMP
+    across = inputs.file_of != inputs.file_of[first]
+    keep = ~dup
+    counts = {
+        "records_in": n,
+        "duplicate_groups": int((relation == FIRST).sum()),
+        "exact_duplicates_within_file": int((dup & same_strand & ~across).sum()),
+        "exact_duplicates_across_files": int((dup & same_strand & across).sum()),
+        "revcomp_duplicates_within_file": int((dup & ~same_strand & ~across).sum()),
+        "revcomp_duplicates_across_files": int((dup & ~same_strand & across).sum()),
+    }
+    counts.update(resolve_conflicts(first, inputs.label, keep, conflicts))
+    return DedupPlan(keep, first, relation, counts)
+
+
+def resolve_conflicts(group_of: np.ndarray, label: np.ndarray, keep: np.ndarray, policy: str) -> dict:
+    """Apply the label-conflict policy to groups (``group_of`` = first member's index) whose
+    members carry different labels; updates ``keep`` in place and returns counts.
+
+    drop: no member is kept. keep-first: the first member is kept. majority: the first member
+    with the strictly most frequent label is kept; a tie drops the group.
+    """
+    if policy not in CONFLICT_POLICIES:
+        raise UserError(f"unknown conflict policy {policy!r}; choose one of {', '.join(CONFLICT_POLICIES)}")
+    differs = label != label[group_of]
+    conflicted = np.unique(group_of[differs])
+    dropped = 0
+    if len(conflicted):
+        in_conflict = np.isin(group_of, conflicted)
+        if policy == "drop":
+            dropped = int(in_conflict.sum())
+            keep[in_conflict] = False
+        elif policy == "majority":
+            rows = np.flatnonzero(in_conflict)
+            by_group: dict = {}
+            for i in rows:
+                by_group.setdefault(int(group_of[i]), []).append(int(i))
+            for head, rows_g in by_group.items():
+                votes = Counter(int(label[i]) for i in rows_g).most_common(2)
+                keep[head] = False
+                if len(votes) > 1 and votes[0][1] == votes[1][1]:
+                    dropped += len(rows_g)
+                    continue
+                winner = next(i for i in rows_g if label[i] == votes[0][0])
+                keep[winner] = True
+    return {"label_conflict_groups": int(len(conflicted)), "records_dropped_for_conflicts": dropped}
+
+
+def write_kept(inputs: Inputs, keep: np.ndarray, out) -> int:
+    """Write the kept records in input order to the binary file object ``out``; returns the
+    number written. Headers and case are the input's; a record whose label came from
+    ``--label-for`` gets ``label=X`` appended to its header."""
+    written = 0
+    for f, path in enumerate(inputs.paths):
+        rec = inputs.records[f]
+        lo = int(inputs.offsets[f])
+        mask = keep[lo : lo + len(rec)]
+        written += int(mask.sum())
+        if rec.start is not None and inputs.default_labels[f] is None:
+            _copy_ranges(path, rec.start[mask], rec.end[mask], out)
+            continue
+        suffix = f" label={inputs.default_labels[f]}".encode() if inputs.default_labels[f] is not None else b""
+        pos = 0
+        for batch, _ in iter_batches(path, inputs.default_labels[f]):
+            chunk = []
+            for j, (h, s) in enumerate(zip(batch.headers, batch.seqs)):
+                if mask[pos + j]:
+                    if suffix and b" label=" not in h:
+                        h += suffix
+                    chunk += (b">", h, b"\n", s, b"\n")
+            pos += len(batch.seqs)
+            out.write(b"".join(chunk))
+    return written
+
+
+def _copy_ranges(path, starts: np.ndarray, ends: np.ndarray, out, chunk: int = 8 << 20) -> None:
+    """Copy the byte ranges [starts[i], ends[i]) of ``path`` to ``out``, merging adjacent ones."""
+    if not len(starts):
+        return
+    breaks = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+    run_starts = starts[np.concatenate(([0], breaks))]
+    run_ends = ends[np.concatenate((breaks - 1, [len(ends) - 1]))]
+    in_kernel = isinstance(out, (io.BufferedWriter, io.FileIO))
+    with open(path, "rb") as src:
+        out.flush()
+        for a, b in zip(run_starts.tolist(), run_ends.tolist()):
+            while a < b:
+                moved = 0
+                if in_kernel:
+                    try:
+                        moved = os.copy_file_range(src.fileno(), out.fileno(), b - a, a)
+                    except OSError as exc:  # not supported between these file systems
+                        if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                            raise
+                        in_kernel = False
+                        continue
+                else:
+                    moved = out.write(os.pread(src.fileno(), min(chunk, b - a), a))
+                if moved == 0:
+                    raise UserError("file changed while it was being read", path)
+                a += moved
+
+
+def iter_sequences(inputs: Inputs, wanted: np.ndarray):
+    """Yield (global index, header id, sequence) of the records where ``wanted`` is true."""
+    for f, path in enumerate(inputs.paths):
+        pos = int(inputs.offsets[f])
+        for batch, _ in iter_batches(path, inputs.default_labels[f]):
+            for j in np.flatnonzero(wanted[pos : pos + len(batch.seqs)]).tolist():
+                yield pos + j, batch.ids[j], batch.seqs[j]
+            pos += len(batch.seqs)
+
+
+def collapse_near_duplicates(inputs: Inputs, plan: DedupPlan, identity: float, policy: str, threads: int = 1) -> None:
+    """Cluster the kept records with vsearch at ``identity`` (both strands) and keep the first
+    record (input order) of each cluster; label conflicts inside a cluster follow ``policy``."""
+    from enhancer_tools.dataset.near_duplicates import cluster
+
+    centroid = cluster(((i, s) for i, _, s in iter_sequences(inputs, plan.keep)), identity, threads)
+    members: dict[int, list[int]] = {}
+    for i, c in centroid.items():
+        members.setdefault(c, []).append(i)
+    near_of = np.arange(inputs.n)
+    for group in members.values():
+        if len(group) > 1:
+            head = min(group)
+            for i in group:
+                if i != head:
+                    near_of[i] = head
+                    plan.keep[i] = False
+                    plan.relation[i] = NEAR
+                    plan.group_of[i] = head
+            if plan.relation[head] == UNIQUE:
+                plan.relation[head] = FIRST
+    near = resolve_conflicts(near_of, inputs.label, plan.keep, policy)
+    plan.counts["near_duplicates"] = int((plan.relation == NEAR).sum())
+    plan.counts["near_label_conflict_groups"] = near["label_conflict_groups"]
+    plan.counts["records_dropped_for_conflicts"] += near["records_dropped_for_conflicts"]
+
+
+def write_clusters(inputs: Inputs, plan: DedupPlan, fh) -> int:
+    """Write one TSV row per member of every duplicate group; returns the number of groups."""
+    in_group = plan.relation != UNIQUE
+    ids = {i: rid.decode() for i, rid, _ in iter_sequences(inputs, in_group)}
+    fh.write("group\tid\tfile\tline\trelation\tlabel\tkept\n")
+    for i in sorted(ids, key=lambda i: (int(plan.group_of[i]), i)):
+        path, line = inputs.where(i)
+        lab = int(inputs.label[i])
+        fh.write(f"{ids[int(plan.group_of[i])]}\t{ids[i]}\t{path}\t{line}\t{RELATION_NAMES[int(plan.relation[i])]}\t"
+                 f"{inputs.labels[lab] if lab >= 0 else ''}\t{'yes' if plan.keep[i] else 'no'}\n")
+    return int((plan.relation == FIRST).sum())

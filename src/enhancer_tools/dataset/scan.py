@@ -1,0 +1,302 @@
+"""Read labelled sequence files into per-record arrays of canonical keys, fast.
+
+Two readers give identical results. The fast one handles the common layout (uncompressed
+FASTA starting with '>', one sequence line per record, LF line ends, ASCII headers with single
+spaces, a final newline): it reads large blocks, splits them with bytes operations and scans
+byte ranges of one file in several processes. A file not in that layout goes to the generic
+reader (``io.fasta`` / ``io.dataset``: gzip, CRLF, wrapped lines, blank lines, TSV/CSV
+tables), which also produces every error message with its line number.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import operator
+import os
+import re
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import repeat
+
+import numpy as np
+from xxhash import xxh3_128_digest
+
+from enhancer_tools.dataset.canonical import batch_keys
+from enhancer_tools.errors import UserError
+from enhancer_tools.io.compressed import open_binary
+from enhancer_tools.io.dataset import parse_description, read_dataset
+from enhancer_tools.io.fasta import read_fasta
+
+BLOCK_BYTES = 4 << 20
+PARALLEL_MIN_BYTES = 32 << 20
+_LABEL = re.compile(rb" label=(\S*)")
+# Any of these sends the file to the generic reader, whose rules differ from a plain split.
+_UNUSUAL_BYTES = (b"\r", b"\t", b"\x0b", b"\x0c")
+_UNUSUAL_HEADER = (b"  ", b" \n", b"> ", b">\n")
+_FIRST_BYTE = slice(0, 1)
+
+
+class NotFastLayout(Exception):
+    """The file is not in the fast reader's layout."""
+
+
+@dataclass(slots=True)
+class Batch:
+    """Consecutive records: header texts (without '>'), sequences, ids, labels (bytes or None),
+    header line numbers (generic reader only)."""
+
+    headers: list
+    seqs: list
+    ids: list
+    labels: list
+    lines: list
+
+
+@dataclass(slots=True)
+class Records:
+    """Per-record arrays for one file, in file order.
+
+    keys, id_key: (n, 2) uint64 hashes of the canonical sequence and of the id; orient: uint8
+    (canonical.FORWARD/REVERSE/PALINDROME); label: int32 index into ``labels`` (-1 = none);
+    line: header line numbers (None in the fast layout, where record i starts on line 2i+1); start, end: byte range of each record (fast layout only, else
+    None); length, gc, acgt: sequence length, G+C and A+C+G+T counts (when asked for).
+    """
+
+    keys: np.ndarray
+    orient: np.ndarray
+    label: np.ndarray
+    labels: list
+    id_key: np.ndarray
+    line: np.ndarray | None
+    start: np.ndarray | None
+    end: np.ndarray | None
+    length: np.ndarray | None = None
+    gc: np.ndarray | None = None
+    acgt: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.orient)
+
+    def line_of(self, i: int) -> int:
+        """Header line number of record ``i``."""
+        return 2 * i + 1 if self.line is None else int(self.line[i])
+
+
+def _digest_array(digests: bytes) -> np.ndarray:
+    # Only equality matters, so the bytes are viewed in place whatever their byte order.
+    return np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
+
+
+def _label_of(header: bytes, default: bytes | None) -> bytes | None:
+    found = _LABEL.findall(header)
+    return found[-1] if found else default
+
+
+def split_block(block: bytes, default_label: bytes | None) -> Batch:
+    """Split a block of whole records in the fast layout; NotFastLayout otherwise. Sequence
+    letters are validated later, by ``batch_keys`` (a '>' there fails too)."""
+    if not block.isascii() or any(u in block for u in _UNUSUAL_BYTES):
+        raise NotFastLayout
+    lines = block.split(b"\n")
+    lines.pop()
+    headers, seqs = lines[0::2], lines[1::2]
+    if len(headers) != len(seqs) or b"" in seqs:
+        raise NotFastLayout
+    joined = b"\n".join(headers) + b"\n"
+    if any(u in joined for u in _UNUSUAL_HEADER):
+        raise NotFastLayout
+    if b"".join(map(operator.itemgetter(_FIRST_BYTE), headers)) != b">" * len(headers):
+        raise NotFastLayout
+    headers = [h[1:] for h in headers]
+    ids = list(map(operator.itemgetter(0), map(bytes.partition, headers, repeat(b" "))))
+    if b"label=" in block:
+        labels = [_label_of(h, default_label) for h in headers]
+    else:
+        labels = [default_label] * len(headers)
+    return Batch(headers, seqs, ids, labels, [])
+
+
+def _fast_blocks(path, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
+    """Yield (file offset, block of whole records) for the bytes [start, stop), which must
+    begin at a header and end at one (or at the end of the file)."""
+    with open(path, "rb", buffering=0) as fh:
+        fh.seek(start)
+        pos, rest = start, b""
+        while pos < stop:
+            chunk = fh.read(min(BLOCK_BYTES, stop - pos))
+            if not chunk:
+                break
+            pos += len(chunk)
+            buf = rest + chunk
+            cut = len(buf) if pos >= stop else buf.rfind(b"\n>") + 1
+            if cut:
+                yield pos - len(buf), buf[:cut]
+            rest = buf[cut:]
+
+
+def fast_range_batches(path, start: int, stop: int, default_label: bytes | None) -> Iterator[tuple[int, Batch]]:
+    """(offset, Batch) for the records of a fast-layout byte range."""
+    for offset, block in _fast_blocks(path, start, stop):
+        yield offset, split_block(block, default_label)
+
+
+def _check_fast_file(path) -> int:
+    """The file size when the file can take the fast reader (by its first and last bytes)."""
+    with open(path, "rb") as fh:
+        head = fh.read(1)
+        size = fh.seek(0, os.SEEK_END)
+        if size:
+            fh.seek(size - 1)
+        tail = fh.read(1)
+    if head != b">" or tail != b"\n":
+        raise NotFastLayout
+    return size
+
+
+def _range_bounds(path, size: int, parts: int) -> list[int]:
+    """Byte offsets splitting the file into ``parts`` ranges at record starts."""
+    bounds = [0]
+    with open(path, "rb") as fh:
+        for i in range(1, parts):
+            fh.seek(max(size * i // parts, bounds[-1]))
+            window = fh.read(1 << 20)
+            at = window.find(b"\n>")
+            if at >= 0:
+                bounds.append(fh.tell() - len(window) + at + 1)
+    bounds.append(size)
+    return sorted(set(bounds))
+
+
+def generic_batches(path, default_label: str | None, size: int = 20000) -> Iterator[Batch]:
+    """Batches from the generic readers (any FASTA layout, gzip, TSV/CSV dataset tables)."""
+    dl = default_label.encode() if default_label is not None else None
+    with open_binary(path) as fh:
+        first = fh.read(4096).lstrip()[:1]
+    batch = Batch([], [], [], [], [])
+    if first == b">":
+        for r in read_fasta(path):
+            if not r.seq:
+                raise UserError(f"record {r.id!r} has an empty sequence", path, r.line)
+            label, _ = parse_description(r.description)
+            header = f"{r.id} {r.description}" if r.description else r.id
+            _add(batch, header, r.seq, r.id, label.encode() if label is not None else dl, r.line)
+            if len(batch.seqs) >= size:
+                yield batch
+                batch = Batch([], [], [], [], [])
+    else:
+        for r in read_dataset(path, default_label, require_label=False, unique_ids=False):
+            _add(batch, r.header(), r.seq, r.id, r.label.encode() if r.label is not None else None, r.line)
+            if len(batch.seqs) >= size:
+                yield batch
+                batch = Batch([], [], [], [], [])
+    if batch.seqs:
+        yield batch
+
+
+def _add(batch: Batch, header: str, seq: str, rec_id: str, label: bytes | None, line: int) -> None:
+    batch.headers.append(header.encode())
+    batch.seqs.append(seq.encode("ascii"))
+    batch.ids.append(rec_id.encode())
+    batch.labels.append(label)
+    batch.lines.append(line)
+
+
+def iter_batches(path, default_label: str | None) -> Iterator[tuple[Batch, bool]]:
+    """All records of a file as (Batch, is_fast) in order, by the fast reader when the file
+    is in its layout (checked as it goes), else by the generic one."""
+    dl = default_label.encode() if default_label is not None else None
+    try:
+        size = _check_fast_file(path)
+        batches = [b for _, b in fast_range_batches(path, 0, size, dl)]
+    except (NotFastLayout, OSError):
+        batches = None
+    if batches is not None:
+        for b in batches:
+            yield b, True
+        return
+    for b in generic_batches(path, default_label):
+        yield b, False
+
+
+def _scan_parts(batches, with_stats: bool) -> dict:
+    keys, orient, ids, labels, starts, ends, lines, stats = [], [], [], [], [], [], [], []
+    table: dict = {}
+    for offset, batch in batches:
+        digests, codes, valid = batch_keys(batch.seqs)
+        if not valid:
+            raise NotFastLayout
+        keys.append(digests)
+        orient.append(codes)
+        ids.append(b"".join(map(xxh3_128_digest, batch.ids)))
+        labels.append(np.array([table.setdefault(x, len(table)) if x is not None else -1 for x in batch.labels], np.int32))
+        lines.extend(batch.lines)
+        if offset is not None:
+            sizes = np.fromiter(map(len, batch.headers), np.int64, len(batch.headers))
+            sizes += np.fromiter(map(len, batch.seqs), np.int64, len(batch.seqs)) + 3
+            ends.append(offset + np.cumsum(sizes))
+            starts.append(ends[-1] - sizes)
+        if with_stats:
+            ups = list(map(bytes.upper, batch.seqs))
+            counts = [np.fromiter(map(bytes.count, ups, repeat(base)), np.int64, len(ups)) for base in (b"A", b"C", b"G", b"T")]
+            stats.append(np.stack([np.fromiter(map(len, ups), np.int64, len(ups)), counts[1] + counts[2], sum(counts)]))
+    return {
+        "keys": _digest_array(b"".join(keys)), "orient": np.frombuffer(b"".join(orient), np.uint8),
+        "ids": _digest_array(b"".join(ids)), "table": list(table),
+        "labels": np.concatenate(labels) if labels else np.zeros(0, np.int32),
+        "starts": np.concatenate(starts) if starts else None, "ends": np.concatenate(ends) if ends else None,
+        "lines": lines, "stats": np.concatenate(stats, axis=1) if stats else np.zeros((3, 0), np.int64),
+    }
+
+
+def _scan_range(args) -> dict:
+    path, start, stop, dl, with_stats = args
+    return _scan_parts(fast_range_batches(path, start, stop, dl), with_stats)
+
+
+def scan_file(path, default_label: str | None = None, jobs: int = 1, with_stats: bool = False) -> Records:
+    """Canonical keys and the other per-record arrays of one labelled sequence file.
+
+    Raises UserError (file, line) for anything the generic readers reject.
+    """
+    dl = default_label.encode() if default_label is not None else None
+    parts = None
+    try:
+        size = _check_fast_file(path)
+        bounds = _range_bounds(path, size, jobs if size >= PARALLEL_MIN_BYTES else 1)
+        tasks = [(path, a, b, dl, with_stats) for a, b in zip(bounds, bounds[1:])]
+        if len(tasks) > 1:
+            with ProcessPoolExecutor(len(tasks), mp_context=multiprocessing.get_context("fork")) as pool:
+                parts = list(pool.map(_scan_range, tasks))
+        else:
+            parts = [_scan_range(t) for t in tasks]
+    except (NotFastLayout, OSError):
+        parts = None
+    if parts is None:
+        parts = [_scan_parts(((None, b) for b in generic_batches(path, default_label)), with_stats)]
+    return _merge(parts)
+
+
+def _merge(parts: list[dict]) -> Records:
+    table: dict = {}
+    labels = []
+    for p in parts:
+        remap = np.array([table.setdefault(x, len(table)) for x in p["table"]] + [-1], np.int32)
+        labels.append(remap[p["labels"]])
+    n = sum(len(p["orient"]) for p in parts)
+    fast = parts[0]["starts"] is not None
+    line = None if fast else np.array([x for p in parts for x in p["lines"]], np.int64)
+    stats = np.concatenate([p["stats"] for p in parts], axis=1)
+    return Records(
+        keys=np.concatenate([p.pop("keys") for p in parts]),
+        orient=np.concatenate([p.pop("orient") for p in parts]),
+        label=np.concatenate(labels) if labels else np.zeros(0, np.int32),
+        labels=[x.decode() for x in table],
+        id_key=np.concatenate([p.pop("ids") for p in parts]),
+        line=line,
+        start=np.concatenate([p["starts"] for p in parts]) if fast else None,
+        end=np.concatenate([p["ends"] for p in parts]) if fast else None,
+        length=stats[0] if stats.size else None,
+        gc=stats[1] if stats.size else None,
+        acgt=stats[2] if stats.size else None,
+    )

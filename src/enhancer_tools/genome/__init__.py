@@ -1,0 +1,1 @@
+"""Genome access and window placement: summit-centred windows, GC-matched backgrounds."""

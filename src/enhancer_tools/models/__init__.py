@@ -1,0 +1,1 @@
+"""Model architectures (DNABERT-2, EnhancerNet, k-mer baseline) and model directories."""

@@ -1,0 +1,749 @@
+"""DNABERT-2, written from its published architecture, in one self-contained modeling file.
+
+DNABERT-2 is a BERT encoder with the MosaicBERT changes: no position embeddings but a symmetric
+ALiBi attention bias, a fused ``Wqkv`` projection, post-LayerNorm blocks and a gated-GELU MLP.
+The module and parameter names reproduce the original Hugging Face key layout
+(``bert.encoder.layer.0.attention.self.Wqkv.weight`` ...), so released checkpoints load without
+``trust_remote_code`` (see ``dnabert2_io`` for reading and writing model directories).
+
+Attention implementations are swappable functions behind ``config.attention_implementation``:
+"sdpa" (default; ``scaled_dot_product_attention`` with an additive ALiBi + padding bias),
+"flex" (FlexAttention with ALiBi as a score modifier; a compiled kernel on CUDA) and "eager"
+(the reference; the only one that returns attention maps, so asking for them switches to it).
+Batches with padding run their linear layers on the real tokens only (unpadded).
+
+Layout, top-down: helpers (ALiBi slopes, attention bias, padding), attention implementations,
+configuration, layers, outputs, the pretrained base, the encoder and its heads, and the
+precision helpers a trainer calls.
+
+Shapes in comments: B batch, L padded length, N real (unpadded) tokens, H hidden size,
+A attention heads, D head size (H / A), I intermediate size, V vocabulary size.
+
+This module imports torch at import time: command-line modules import it inside functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from enhancer_tools.errors import UserError
+
+IGNORE_INDEX = -100
+ATTENTION_IMPLEMENTATIONS = ("eager", "sdpa", "flex")
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers: ALiBi, attention bias, padding
+# ----------------------------------------------------------------------------------------------
+
+
+def alibi_slopes(num_heads: int) -> torch.Tensor:
+    """ALiBi slopes for ``num_heads`` heads, float32 [A], in DNABERT-2's order.
+
+    For a power of two n, head h gets 2^(-8(h+1)/n). Otherwise, with c the largest power of two
+    below n, the c slopes of the c-head rule come first, followed by the slopes at even indices
+    (0, 2, 4, ...) of the 2c-head rule, the first n - c of them.
+    """
+    if num_heads < 1:
+        raise UserError(f"num_attention_heads must be at least 1, got {num_heads}")
+
+    def power_of_two_rule(n: int) -> list[float]:
+        return [2.0 ** (-8.0 * (h + 1) / n) for h in range(n)]
+
+    closest = 2 ** int(math.floor(math.log2(num_heads)))
+    slopes = power_of_two_rule(closest)
+    if closest < num_heads:
+        slopes += power_of_two_rule(2 * closest)[0::2][: num_heads - closest]
+    return torch.tensor(slopes, dtype=torch.float32)
+
+
+def alibi_bias(slopes: torch.Tensor, length: int) -> torch.Tensor:
+    """Symmetric ALiBi bias [A, L, L]: bias[h, i, j] = -slope_h * |i - j| (dtype of ``slopes``)."""
+    positions = torch.arange(length, device=slopes.device)
+    distance = (positions[None, :] - positions[:, None]).abs().to(slopes.dtype)  # [L, L]
+    return -slopes[:, None, None] * distance[None]
+
+
+def attention_bias(slopes: torch.Tensor, attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Additive attention bias in ``dtype``: ALiBi plus a key-padding mask.
+
+    Shape [B, A, L, L] when the batch has padding, else [1, A, L, L] (broadcast over the batch).
+
+    Padding keys get ``torch.finfo(dtype).min``, a finite value, so that a softmax over a row
+    stays finite even in float16 (where -10000 or -inf arithmetic overflows or gives NaN).
+    The sum is formed in float32 (or float64) and clamped before the cast for the same reason.
+    """
+    length = attention_mask.shape[1]
+    minimum = torch.finfo(dtype).min
+    work_dtype = torch.promote_types(dtype, torch.float32)
+    bias = alibi_bias(slopes.to(attention_mask.device, work_dtype), length)[None]  # [1, A, L, L]
+    if not bool(attention_mask.all()):
+        key_is_pad = (attention_mask == 0)[:, None, None, :]  # [B, 1, 1, L]
+        bias = bias.masked_fill(key_is_pad, minimum)
+    bias = bias.clamp_min(minimum).to(dtype)
+    if bias.device.type == "cuda" and length % 8:
+        # memory-efficient SDPA kernels want 16-byte aligned bias rows: pad the storage, not the view
+        aligned = bias.new_zeros(bias.shape[:-1] + (-(-length // 8) * 8,))
+        aligned[..., :length] = bias
+        bias = aligned[..., :length]
+    return bias
+
+
+@dataclass
+class PaddingInfo:
+    """Where the real tokens of a right- or arbitrarily-padded batch sit."""
+
+    indices: torch.Tensor  # [N] flat positions (row-major over [B, L]) of the real tokens
+    batch: int
+    length: int
+
+
+def unpad(hidden: torch.Tensor, info: PaddingInfo) -> torch.Tensor:
+    """[B, L, ...] -> [N, ...]: keep the real tokens."""
+    return hidden.flatten(0, 1).index_select(0, info.indices)
+
+
+def pad(hidden: torch.Tensor, info: PaddingInfo) -> torch.Tensor:
+    """[N, ...] -> [B, L, ...] with zeros at the padding positions."""
+    out = hidden.new_zeros((info.batch * info.length,) + tuple(hidden.shape[1:]))
+    out = out.index_copy(0, info.indices, hidden)
+    return out.view((info.batch, info.length) + tuple(hidden.shape[1:]))
+
+
+# ----------------------------------------------------------------------------------------------
+# Attention implementations: f(q, k, v, bias, dropout_p) -> (context [B, A, L, D], probs or None)
+# q, k, v: [B, A, L, D]; bias: [B or 1, A, L, L] additive, from attention_bias().
+# ----------------------------------------------------------------------------------------------
+
+
+def eager_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, dropout_p: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference attention; returns the probabilities too. Softmax runs in float32."""
+    scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(q.shape[-1])  # [B, A, L, L]
+    scores = scores.float() + bias.float()
+    probs = torch.softmax(scores, dim=-1).to(v.dtype)
+    if dropout_p > 0.0:
+        probs = F.dropout(probs, p=dropout_p)
+    return torch.matmul(probs, v), probs
+
+
+def sdpa_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, dropout_p: float
+) -> tuple[torch.Tensor, None]:
+    """Fused ``scaled_dot_product_attention`` with the ALiBi + padding bias; no probabilities."""
+    context = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), dropout_p=dropout_p)
+    return context, None
+
+
+@dataclass
+class FlexBias:
+    """ALiBi as a FlexAttention score modifier plus a key-padding block mask (no [B, A, L, L] tensor)."""
+
+    score_mod: Callable
+    block_mask: Any
+
+
+def flex_bias(slopes: torch.Tensor, attention_mask: torch.Tensor) -> FlexBias:
+    """The FlexAttention form of attention_bias(): same scores, padding blocks skipped."""
+    from torch.nn.attention.flex_attention import create_block_mask
+
+    batch, length = attention_mask.shape
+    slopes = slopes.to(attention_mask.device, torch.float32)
+    key_is_real = attention_mask.bool()
+
+    def alibi(score, b, h, q_idx, kv_idx):
+        return score - slopes[h] * (q_idx - kv_idx).abs()
+
+    def real_keys(b, h, q_idx, kv_idx):
+        return key_is_real[b, kv_idx]
+
+    block_mask = create_block_mask(real_keys, batch, None, length, length, device=attention_mask.device)
+    return FlexBias(alibi, block_mask)
+
+
+@functools.cache
+def _compiled_flex_attention() -> Callable:
+    from torch.nn.attention.flex_attention import flex_attention
+
+    return torch.compile(flex_attention)
+
+
+def flex_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: FlexBias, dropout_p: float
+) -> tuple[torch.Tensor, None]:
+    """FlexAttention with ALiBi as a score modifier: a compiled fused kernel on CUDA.
+
+    Elsewhere it runs torch's unfused reference implementation (for tests, not for speed).
+    Attention dropout is not supported (DNABERT-2 uses none).
+    """
+    from torch.nn.attention.flex_attention import flex_attention as unfused
+
+    if q.device.type == "cuda":
+        return _compiled_flex_attention()(q, k, v, score_mod=bias.score_mod, block_mask=bias.block_mask), None
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="flex_attention called without torch.compile")
+        return unfused(q, k, v, score_mod=bias.score_mod, block_mask=bias.block_mask), None
+
+
+ATTENTION_FUNCTIONS: dict[str, Callable[..., tuple[torch.Tensor, torch.Tensor | None]]] = {
+    "eager": eager_attention,
+    "sdpa": sdpa_attention,
+    "flex": flex_attention,
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# Configuration
+# ----------------------------------------------------------------------------------------------
+
+
+def _check_attention_implementation(implementation: str, attention_dropout: float) -> None:
+    if implementation not in ATTENTION_IMPLEMENTATIONS:
+        raise UserError(
+            f"attention implementation {implementation!r} is not one of {', '.join(ATTENTION_IMPLEMENTATIONS)}"
+        )
+    if implementation == "flex" and attention_dropout > 0:
+        raise UserError("the flex attention implementation does not support attention_probs_dropout_prob > 0")
+
+
+_REQUIRED_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
+
+
+@dataclass
+class DNABERT2Config:
+    """Architecture of a DNABERT-2 model; the fields are the keys of the real ``config.json``.
+
+    ``attention_implementation`` ("sdpa", "eager" or "flex") is a run-time choice and is not saved.
+    Keys of a read ``config.json`` that the model does not use are kept in ``extra`` and
+    written back unchanged.
+    """
+
+    vocab_size: int = 4096
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    hidden_act: str = "gelu"
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.0
+    classifier_dropout: float | None = None
+    type_vocab_size: int = 2
+    layer_norm_eps: float = 1e-12
+    initializer_range: float = 0.02
+    alibi_starting_size: int = 512
+    max_position_embeddings: int = 512
+    num_labels: int = 2
+    id2label: dict[int, str] | None = None
+    attention_implementation: str = "sdpa"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in _REQUIRED_KEYS + ("type_vocab_size", "num_labels"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UserError(f"config: {name} must be a positive integer, got {value!r}")
+        if self.hidden_size % self.num_attention_heads:
+            raise UserError(
+                f"config: hidden_size {self.hidden_size} is not a multiple of "
+                f"num_attention_heads {self.num_attention_heads}"
+            )
+        if self.hidden_act not in ("gelu", "gelu_python"):
+            raise UserError(f"config: hidden_act {self.hidden_act!r} is not supported (DNABERT-2 uses 'gelu')")
+        _check_attention_implementation(self.attention_implementation, self.attention_probs_dropout_prob)
+        if self.id2label is not None:
+            self.id2label = {int(k): str(v) for k, v in self.id2label.items()}
+            if sorted(self.id2label) != list(range(len(self.id2label))):
+                raise UserError(f"config: id2label keys must be 0..n-1, got {sorted(self.id2label)}")
+            self.num_labels = len(self.id2label)
+
+    @property
+    def head_size(self) -> int:
+        return self.hidden_size // self.num_attention_heads
+
+    @classmethod
+    def tiny(cls, vocab_size: int = 4096, **overrides: Any) -> "DNABERT2Config":
+        """A small configuration for tests and the demo (hidden 64, 2 layers, 4 heads)."""
+        values: dict[str, Any] = dict(
+            vocab_size=vocab_size, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DNABERT2Config":
+        """Build from the contents of a DNABERT-2 ``config.json``; UserError when it does not fit."""
+        missing = [key for key in _REQUIRED_KEYS if key not in data]
+        if missing:
+            raise UserError(f"config: missing key(s) {', '.join(missing)}")
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra", "attention_implementation", "id2label"}
+        values = {key: data[key] for key in known if key in data}
+        extra = {key: value for key, value in data.items() if key not in known and key not in ("id2label", "label2id")}
+        id2label = data.get("id2label")
+        if id2label is not None and not isinstance(id2label, dict):
+            raise UserError("config: id2label must be an object")
+        try:
+            return cls(**values, id2label=id2label, extra=extra)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"config: {exc}") from None
+
+    def to_dict(self, architecture: str | None = None) -> dict[str, Any]:
+        """The ``config.json`` contents in the real DNABERT-2 key layout."""
+        data: dict[str, Any] = dict(self.extra)
+        for f in dataclasses.fields(self):
+            if f.name not in ("extra", "attention_implementation", "id2label", "num_labels"):
+                data[f.name] = getattr(self, f.name)
+        id2label = self.id2label or {i: f"LABEL_{i}" for i in range(self.num_labels)}
+        data["id2label"] = {str(i): label for i, label in sorted(id2label.items())}
+        data["label2id"] = {label: i for i, label in sorted(id2label.items())}
+        if architecture is not None:
+            data["architectures"] = [architecture]
+        data.setdefault("position_embedding_type", "absolute")
+        data.setdefault("torch_dtype", "float32")
+        return dict(sorted(data.items()))
+
+
+# ----------------------------------------------------------------------------------------------
+# Layers
+# ----------------------------------------------------------------------------------------------
+
+
+class DNABERT2Embeddings(nn.Module):
+    """Word + token-type embeddings, LayerNorm, dropout. DNABERT-2 has no position embeddings."""
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        # No padding_idx: padding embeddings never reach real tokens (masked keys, unpadded rows).
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None) -> torch.Tensor:
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        embedded = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+        return self.dropout(self.LayerNorm(embedded))  # [B, L, H]
+
+
+class DNABERT2SelfAttention(nn.Module):
+    """Fused Q|K|V projection (rows: Q, K, V, each head-major) and the attention itself."""
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.num_heads = config.num_attention_heads
+        self.head_size = config.head_size
+        self.dropout_p = config.attention_probs_dropout_prob
+        self.Wqkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
+
+    def forward(
+        self, hidden: torch.Tensor, bias: torch.Tensor, padding: PaddingInfo | None, implementation: str
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        qkv = self.Wqkv(hidden)  # [N, 3H] unpadded or [B, L, 3H]
+        if padding is not None:
+            qkv = pad(qkv, padding)
+        batch, length = qkv.shape[:2]
+        qkv = qkv.view(batch, length, 3, self.num_heads, self.head_size).permute(2, 0, 3, 1, 4)  # [3, B, A, L, D]
+        dropout_p = self.dropout_p if self.training else 0.0
+        context, probs = ATTENTION_FUNCTIONS[implementation](qkv[0], qkv[1], qkv[2], bias, dropout_p)
+        context = context.transpose(1, 2).reshape(batch, length, -1)  # [B, L, H]
+        if padding is not None:
+            context = unpad(context, padding)
+        return context, probs
+
+
+class DNABERT2AttentionOutput(nn.Module):
+    """Output projection, dropout, residual, post-LayerNorm."""
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+
+    def forward(self, context: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(residual + self.dropout(self.dense(context)))
+
+
+class DNABERT2Attention(nn.Module):
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.self = DNABERT2SelfAttention(config)
+        self.output = DNABERT2AttentionOutput(config)
+
+    def forward(
+        self, hidden: torch.Tensor, bias: torch.Tensor, padding: PaddingInfo | None, implementation: str
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        context, probs = self.self(hidden, bias, padding, implementation)
+        return self.output(context, hidden), probs
+
+
+class DNABERT2GatedMLP(nn.Module):
+    """Gated GELU MLP: GELU(x Wg) * (x Wl), dropout, ``wo``, residual, post-LayerNorm."""
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.intermediate_size = config.intermediate_size
+        self.gated_layers = nn.Linear(config.hidden_size, 2 * config.intermediate_size, bias=False)
+        self.act = nn.GELU(approximate="none")
+        self.wo = nn.Linear(config.intermediate_size, config.hidden_size)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        projected = self.gated_layers(hidden)  # [..., 2I]: gate rows first, then the linear rows
+        gate, linear = projected[..., : self.intermediate_size], projected[..., self.intermediate_size :]
+        return self.layernorm(hidden + self.wo(self.dropout(self.act(gate) * linear)))
+
+
+class DNABERT2Layer(nn.Module):
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.attention = DNABERT2Attention(config)
+        self.mlp = DNABERT2GatedMLP(config)
+
+    def forward(
+        self, hidden: torch.Tensor, bias: torch.Tensor, padding: PaddingInfo | None, implementation: str
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        attended, probs = self.attention(hidden, bias, padding, implementation)
+        return self.mlp(attended), probs
+
+
+class DNABERT2Encoder(nn.Module):
+    """The layer stack. Runs on the real tokens only ([N, H]) when the batch has padding."""
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.config = config
+        self.layer = nn.ModuleList(DNABERT2Layer(config) for _ in range(config.num_hidden_layers))
+        self.register_buffer("alibi_slopes", alibi_slopes(config.num_attention_heads), persistent=False)
+        self.gradient_checkpointing = False
+
+    def forward(
+        self,
+        embedded: torch.Tensor,
+        attention_mask: torch.Tensor,
+        output_attentions: bool,
+        output_hidden_states: bool,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, tuple[torch.Tensor, ...] | None]:
+        implementation = "eager" if output_attentions else self.config.attention_implementation
+        device_type = embedded.device.type
+        autocast = torch.is_autocast_enabled(device_type)
+        compute_dtype = torch.get_autocast_dtype(device_type) if autocast else embedded.dtype
+        if implementation == "flex":
+            bias = flex_bias(self.alibi_slopes, attention_mask)
+        else:
+            bias = attention_bias(self.alibi_slopes, attention_mask, compute_dtype)
+        padding = None
+        hidden = embedded  # [B, L, H]
+        if not bool(attention_mask.all()):
+            batch, length = attention_mask.shape
+            padding = PaddingInfo(torch.nonzero(attention_mask.flatten()).flatten(), batch, length)
+            hidden = unpad(embedded, padding)  # [N, H]
+
+        def padded(states: torch.Tensor) -> torch.Tensor:
+            return pad(states, padding) if padding is not None else states
+
+        all_hidden = [embedded] if output_hidden_states else None
+        all_attentions = [] if output_attentions else None
+        for layer in self.layer:
+            if self.gradient_checkpointing and self.training and torch.is_grad_enabled():
+                hidden, probs = checkpoint(layer, hidden, bias, padding, implementation, use_reentrant=False)
+            else:
+                hidden, probs = layer(hidden, bias, padding, implementation)
+            if all_hidden is not None:
+                all_hidden.append(padded(hidden))
+            if all_attentions is not None:
+                all_attentions.append(probs)
+        return (
+            padded(hidden),  # exact zeros at the padding positions
+            tuple(all_hidden) if all_hidden is not None else None,
+            tuple(all_attentions) if all_attentions is not None else None,
+        )
+
+
+class DNABERT2Pooler(nn.Module):
+    """tanh(dense(hidden state of the first token, [CLS]))."""
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.activation = nn.Tanh()
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.activation(self.dense(hidden[:, 0]))
+
+
+# ----------------------------------------------------------------------------------------------
+# Outputs
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DNABERT2ModelOutput:
+    """``last_hidden_state`` [B, L, H] (zeros at padding); ``pooler_output`` [B, H] or None;
+    ``hidden_states``: embeddings then each layer, [B, L, H] each (zeros at padding after the
+    embeddings); ``attentions``: each layer's probabilities [B, A, L, L]."""
+
+    last_hidden_state: torch.Tensor
+    pooler_output: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class SequenceClassifierOutput:
+    """``logits`` [B, num_labels]; ``loss`` (cross-entropy) when labels were given."""
+
+    logits: torch.Tensor
+    loss: torch.Tensor | None = None
+    pooler_output: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class MaskedLMOutput:
+    """``logits`` [B, L, V]; ``loss`` (cross-entropy over labels != -100) when labels were given."""
+
+    logits: torch.Tensor
+    loss: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+    attentions: tuple[torch.Tensor, ...] | None = None
+
+
+# ----------------------------------------------------------------------------------------------
+# Pretrained base, encoder model, heads
+# ----------------------------------------------------------------------------------------------
+
+
+class DNABERT2PreTrainedModel(nn.Module):
+    """Weight initialisation, run-time switches, and loading/saving of every DNABERT-2 class."""
+
+    architecture = ""
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.config = config
+
+    def init_weights(self) -> None:
+        """BERT initialisation: normal(0, initializer_range) weights, zero biases, unit LayerNorms."""
+        std = self.config.initializer_range
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(module.weight, mean=0.0, std=std)
+            if isinstance(module, nn.Linear) and module.bias is not None:
+                nn.init.zeros_(module.bias)
+            if isinstance(module, nn.LayerNorm):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def set_attention_implementation(self, implementation: str) -> None:
+        """Choose "sdpa" (fused, default), "eager" (reference, can return attention maps) or
+        "flex" (FlexAttention; compiled kernel on CUDA)."""
+        _check_attention_implementation(implementation, self.config.attention_probs_dropout_prob)
+        self.config.attention_implementation = implementation
+
+    def gradient_checkpointing_enable(self, enabled: bool = True) -> None:
+        """Recompute each layer's activations in the backward pass (less memory, ~30% slower)."""
+        for module in self.modules():
+            if isinstance(module, DNABERT2Encoder):
+                module.gradient_checkpointing = enabled
+
+    def compile_layers(self, **compile_options: Any) -> None:
+        """``torch.compile`` each encoder layer in place (state-dict keys stay unchanged).
+
+        Defaults to ``dynamic=True`` because the number of real tokens changes between batches.
+        """
+        compile_options.setdefault("dynamic", True)
+        for module in self.modules():
+            if isinstance(module, DNABERT2Layer):
+                module.compile(**compile_options)
+
+    def num_parameters(self, exclude_embeddings: bool = False) -> int:
+        """Number of distinct parameters, optionally without the embedding tables."""
+        seen: dict[int, int] = {}
+        for name, parameter in self.named_parameters():
+            if exclude_embeddings and "embeddings" in name:
+                continue
+            seen[id(parameter)] = parameter.numel()
+        return sum(seen.values())
+
+    @classmethod
+    def from_pretrained(cls, directory, **config_overrides: Any):
+        """Load a model directory (config.json + model.safetensors or pytorch_model.bin).
+
+        The weights may come from any DNABERT-2 class: see ``dnabert2_io.load_pretrained``.
+        """
+        from enhancer_tools.models.dnabert2_io import load_pretrained
+
+        return load_pretrained(cls, directory, **config_overrides)
+
+    def save_pretrained(self, directory, provenance: dict | None = None, tokenizer_json=None) -> None:
+        """Write model.safetensors, config.json, provenance.json (and tokenizer.json when given)."""
+        from enhancer_tools.models.dnabert2_io import save_pretrained
+
+        save_pretrained(self, directory, provenance=provenance, tokenizer_json=tokenizer_json)
+
+
+class DNABERT2Model(DNABERT2PreTrainedModel):
+    """The DNABERT-2 encoder (``bert.*`` keys), with the [CLS] pooler unless disabled."""
+
+    architecture = "BertModel"
+
+    def __init__(self, config: DNABERT2Config, add_pooling_layer: bool = True):
+        super().__init__(config)
+        self.embeddings = DNABERT2Embeddings(config)
+        self.encoder = DNABERT2Encoder(config)
+        self.pooler = DNABERT2Pooler(config) if add_pooling_layer else None
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> DNABERT2ModelOutput:
+        """Encode ``input_ids`` [B, L]; ``attention_mask`` [B, L] is 1 at real tokens (default all)."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        embedded = self.embeddings(input_ids, token_type_ids)
+        last, hidden_states, attentions = self.encoder(
+            embedded, attention_mask, output_attentions, output_hidden_states
+        )
+        pooled = self.pooler(last) if self.pooler is not None else None
+        return DNABERT2ModelOutput(last, pooled, hidden_states, attentions)
+
+
+class DNABERT2ForSequenceClassification(DNABERT2PreTrainedModel):
+    """Encoder + pooler + dropout + linear classifier (``classifier.*``) on the [CLS] token."""
+
+    architecture = "BertForSequenceClassification"
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__(config)
+        self.bert = DNABERT2Model(config, add_pooling_layer=True)
+        dropout = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> SequenceClassifierOutput:
+        """Class logits [B, num_labels]; cross-entropy ``loss`` when ``labels`` [B] are given."""
+        encoded = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
+        logits = self.classifier(self.dropout(encoded.pooler_output))
+        loss = F.cross_entropy(logits.float(), labels) if labels is not None else None
+        return SequenceClassifierOutput(logits, loss, encoded.pooler_output, encoded.hidden_states, encoded.attentions)
+
+
+class DNABERT2PredictionHeadTransform(nn.Module):
+    def __init__(self, config: DNABERT2Config):
+        super().__init__()
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.act = nn.GELU(approximate="none")
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.act(self.dense(hidden)))
+
+
+class DNABERT2LMPredictionHead(nn.Module):
+    """Transform, then the decoder whose weight is the word-embedding matrix (tied)."""
+
+    def __init__(self, config: DNABERT2Config, word_embeddings: nn.Embedding):
+        super().__init__()
+        self.transform = DNABERT2PredictionHeadTransform(config)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+        self.decoder.weight = word_embeddings.weight
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.transform(hidden))
+
+
+class DNABERT2MLMHead(nn.Module):
+    def __init__(self, config: DNABERT2Config, word_embeddings: nn.Embedding):
+        super().__init__()
+        self.predictions = DNABERT2LMPredictionHead(config, word_embeddings)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.predictions(hidden)
+
+
+class DNABERT2ForMaskedLM(DNABERT2PreTrainedModel):
+    """Encoder (no pooler) + masked-LM head (``cls.predictions.*``), as in the released checkpoint."""
+
+    architecture = "BertForMaskedLM"
+
+    def __init__(self, config: DNABERT2Config):
+        super().__init__(config)
+        self.bert = DNABERT2Model(config, add_pooling_layer=False)
+        self.cls = DNABERT2MLMHead(config, self.bert.embeddings.word_embeddings)
+        self.init_weights()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+    ) -> MaskedLMOutput:
+        """Vocabulary logits [B, L, V]; ``loss`` over positions where ``labels`` [B, L] != -100."""
+        encoded = self.bert(input_ids, attention_mask, token_type_ids, output_attentions, output_hidden_states)
+        logits = self.cls(encoded.last_hidden_state)
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE_INDEX)
+        return MaskedLMOutput(logits, loss, encoded.hidden_states, encoded.attentions)
+
+
+# ----------------------------------------------------------------------------------------------
+# Precision: what a trainer or scorer runs the model under
+# ----------------------------------------------------------------------------------------------
+
+
+def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
+    """bfloat16 on GPUs that support it, float16 on other GPUs, None (float32) on CPU."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def needs_grad_scaler(device: torch.device | str) -> bool:
+    """True when training on ``device`` runs in float16 and so needs ``torch.amp.GradScaler``."""
+    return autocast_dtype(device) == torch.float16
+
+
+def autocast_context(device: torch.device | str, dtype: torch.dtype | None = None):
+    """Mixed-precision context for ``device`` (``dtype`` overrides the policy of autocast_dtype).
+
+    Returns a no-op context where the policy is float32.
+    """
+    device = torch.device(device)
+    dtype = dtype if dtype is not None else autocast_dtype(device)
+    if dtype is None or dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)

@@ -1,0 +1,167 @@
+"""EnhancerNet: a small convolutional classifier of one-hot DNA (the study's CNN comparator).
+
+Design (Basset/DeepSEA family): ``len(channels)`` blocks of Conv1d -> BatchNorm -> ReLU ->
+MaxPool, then dropout, a dense ReLU layer, dropout and one output unit (the positive-class
+log-odds). With ``rc_share`` the same weights score the sequence and its reverse complement
+and the two log-odds are averaged, so the model is strand-symmetric.
+
+One-hot input [B, 4, width], channel order A, C, G, T: N and the other IUPAC ambiguity codes
+are 0.25 in each channel (unknown base); positions outside a shorter sequence are all zeros.
+Sequences longer than ``width`` are centre-cropped, shorter ones centre-padded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+_CODE = np.full(256, 4, dtype=np.uint8)  # anything not ACGT: an unknown base
+for _i, _b in enumerate(b"ACGT"):
+    _CODE[_b] = _i
+_PAD = 5
+# Row per code: A, C, G, T, unknown base (0.25 each), padding (zeros).
+_ONE_HOT = np.vstack([np.eye(4), np.full((1, 4), 0.25), np.zeros((1, 4))]).astype(np.float32)
+
+DEFAULTS = {"channels": [64, 96, 128], "kernel_sizes": [15, 9, 5], "pool": 4, "dense": 64, "dropout": 0.3,
+            "rc_share": True}
+
+
+@dataclass
+class EnhancerNetConfig:
+    """Architecture of an EnhancerNet (saved as config.json)."""
+
+    width: int = 1000
+    channels: list[int] = field(default_factory=lambda: list(DEFAULTS["channels"]))
+    kernel_sizes: list[int] = field(default_factory=lambda: list(DEFAULTS["kernel_sizes"]))
+    pool: int = 4
+    dense: int = 64
+    dropout: float = 0.3
+    rc_share: bool = True
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "EnhancerNetConfig":
+        known = set(cls.__dataclass_fields__)
+        cfg = cls(**{k: v for k, v in d.items() if k in known})
+        if len(cfg.channels) != len(cfg.kernel_sizes) or not cfg.channels:
+            raise ValueError("channels and kernel_sizes need the same, non-zero, length")
+        return cfg
+
+    def as_dict(self) -> dict:
+        return {"model_type": "enhancernet", **asdict(self)}
+
+
+class OneHotAdapter:
+    """Task adapter: sequences -> uint8 base codes [n, width] -> float one-hot batches."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+
+    def encode(self, seqs: Sequence[str]) -> np.ndarray:
+        out = np.full((len(seqs), self.width), _PAD, dtype=np.uint8)
+        for row, seq in enumerate(seqs):
+            codes = _CODE[np.frombuffer(seq.upper().encode("ascii"), dtype=np.uint8)]
+            if len(codes) >= self.width:
+                start = (len(codes) - self.width) // 2
+                out[row] = codes[start:start + self.width]
+            else:
+                start = (self.width - len(codes)) // 2
+                out[row, start:start + len(codes)] = codes
+        return out
+
+    def lengths(self, items) -> None:
+        return None
+
+    def collate(self, items) -> dict:
+        onehot = _ONE_HOT[np.asarray(items)]  # [B, width, 4]
+        return {"x": torch.from_numpy(np.ascontiguousarray(onehot.transpose(0, 2, 1)))}
+
+
+def min_width(config: EnhancerNetConfig) -> int:
+    """The shortest input that survives every pooling step."""
+    return config.pool ** len(config.channels)
+
+
+class EnhancerNet(nn.Module):
+    """Conv blocks -> dense head -> one log-odds per sequence; input ``x`` [B, 4, width]."""
+
+    def __init__(self, config: EnhancerNetConfig) -> None:
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = []
+        c_in = 4
+        for c, k in zip(config.channels, config.kernel_sizes):
+            layers += [nn.Conv1d(c_in, c, k, padding=k // 2), nn.BatchNorm1d(c), nn.ReLU(), nn.MaxPool1d(config.pool)]
+            c_in = c
+        self.features = nn.Sequential(*layers)
+        if config.width < min_width(config):
+            raise ValueError(f"width {config.width} is too short for {len(config.channels)} pooling blocks "
+                             f"(at least {min_width(config)} bp)")
+        with torch.no_grad():
+            n_flat = self.features(torch.zeros(1, 4, config.width)).numel()
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(config.dropout), nn.Linear(n_flat, config.dense), nn.ReLU(),
+                                  nn.Dropout(config.dropout), nn.Linear(config.dense, 1))
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).squeeze(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.config.rc_share:
+            # Flipping channels (A,C,G,T -> T,G,C,A) and positions is the reverse complement.
+            return 0.5 * (self.score(x) + self.score(torch.flip(x, dims=(1, 2))))
+        return self.score(x)
+
+
+def load_scorer(path: str, info: Mapping, config: Mapping, device: str):
+    """Loader for kind enhancernet (see enhancer_tools.models.modeldir)."""
+    from enhancer_tools.errors import UserError
+    from enhancer_tools.models.modeldir import TorchScorer, load_tensors
+
+    try:
+        cfg = EnhancerNetConfig.from_dict(config)
+        model = EnhancerNet(cfg)
+        model.load_state_dict(load_tensors(path))
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise UserError(f"config.json and model.safetensors do not describe an EnhancerNet: {exc}", path) from None
+    return TorchScorer(model, OneHotAdapter(cfg.width), device, max_length=cfg.width)
+
+
+HYPERPARAMETERS = {
+    "epochs": 15, "batch_size": 64, "learning_rate": 2e-3, "weight_decay": 0.01, "warmup_ratio": 0.05,
+    "grad_accum": 1, "max_grad_norm": 1.0, "patience": 4, "rc_augment": False, "class_weights": False,
+    "base_channels": 32, "dense": 64, "dropout": 0.3, "rc_share": True, "width": 1000,
+}
+SEARCH_SPACE = {
+    "learning_rate": {"low": 3e-4, "high": 5e-3, "log": True},
+    "batch_size": [32, 64, 128],
+    "weight_decay": {"low": 1e-4, "high": 1e-1, "log": True},
+    "dropout": {"low": 0.1, "high": 0.5},
+    "base_channels": [32, 64, 96],
+    "dense": [32, 64, 128],
+}
+
+
+def config_from_params(params: Mapping) -> EnhancerNetConfig:
+    """Architecture from flat hyperparameters: ``base_channels`` b gives channels [b, 1.5b, 2b]."""
+    b = int(params["base_channels"])
+    return EnhancerNetConfig(width=int(params["width"]), channels=[b, b * 3 // 2, 2 * b],
+                             kernel_sizes=list(DEFAULTS["kernel_sizes"]), pool=int(DEFAULTS["pool"]),
+                             dense=int(params["dense"]), dropout=float(params["dropout"]), rc_share=bool(params["rc_share"]))
+
+
+def family():
+    """The EnhancerNet ModelFamily for the shared training workflow (enhancer_tools.training.fit)."""
+    from enhancer_tools.training.fit import ModelExport, ModelFamily
+
+    def export(model: EnhancerNet, params: dict) -> ModelExport:
+        cfg = model.config
+        return ModelExport(config=cfg.as_dict(), tensors=model.state_dict(), window={"width": cfg.width},
+                           max_length=cfg.width, info={"input": "one-hot ACGT, N=0.25, padding=0"})
+
+    return ModelFamily(kind="enhancernet", defaults=dict(HYPERPARAMETERS), search_space=dict(SEARCH_SPACE),
+                       build=lambda params: EnhancerNet(config_from_params(params)),
+                       adapter=lambda params: OneHotAdapter(int(params["width"])), export=export,
+                       encoding_key=lambda params: int(params["width"]))

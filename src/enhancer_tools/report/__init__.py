@@ -1,0 +1,1 @@
+"""Model evaluation and the MultiQC report (the ``report`` tool)."""

@@ -1,0 +1,166 @@
+"""Batched, reverse-complement-averaged scoring of a record stream with a loaded model.
+
+How the numbers combine (T = the model's calibration temperature, z = the model's positive-class
+log-odds before temperature):
+
+- ``p_forward = sigmoid(z(seq) / T)`` and ``p_reverse = sigmoid(z(revcomp(seq)) / T)``;
+- with averaging (the default) the log-odds are averaged first, then calibrated:
+  ``p = sigmoid(((z(seq) + z(revcomp(seq))) / 2) / T)``. Averaging log-odds (not
+  probabilities) keeps the temperature a plain rescaling of one number, the same one the
+  training tool calibrated. Since the two strands enter symmetrically, a sequence and its
+  reverse complement get the same ``p``;
+- without averaging (``rc_average=False``) the reverse strand is not scored:
+  ``p = p_forward`` and ``p_reverse`` is None;
+- ``call = p >= threshold`` (the calibration's threshold unless overridden).
+
+Streaming: a producer thread reads records, upper-cases them and encodes both strands into
+model-ready tensors (tokenisation or one-hot) while the calling thread runs the model; at most
+``queue_batches`` encoded batches wait in between, so memory stays constant whatever the
+input size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from enhancer_tools.scoring.sources import ScoreRecord
+
+PRECISIONS = ("auto", "fp32", "bf16")
+_END = object()
+
+
+@dataclass
+class ScoredBatch:
+    """One batch of records with their scores (numpy arrays aligned with ``records``)."""
+
+    records: list[ScoreRecord]
+    p_forward: np.ndarray
+    p_reverse: np.ndarray | None
+    p: np.ndarray
+    call: np.ndarray
+
+
+class _Failure:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _batched(records: Iterable[ScoreRecord], size: int) -> Iterator[list[ScoreRecord]]:
+    it = iter(records)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+class Predictor:
+    """Scores record streams with ``model`` (a ``modeldir.LoadedModel``)."""
+
+    def __init__(self, model, batch_size: int = 128, rc_average: bool = True, threshold: float | None = None,
+                 precision: str = "auto", queue_batches: int = 4) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.rc_average = rc_average
+        self.temperature = float(model.calibration.temperature)
+        self.threshold = float(model.calibration.threshold if threshold is None else threshold)
+        self.queue_batches = queue_batches
+        scorer = model.scorer
+        self._torch = hasattr(scorer, "model") and hasattr(scorer, "adapter")
+        self.device = getattr(scorer, "device", "cpu")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}")
+        if precision == "auto":
+            precision = "bf16" if str(self.device).startswith("cuda") else "fp32"
+        self.precision = precision
+
+    def _encode(self, chunk: list[ScoreRecord]):
+        from enhancer_tools.seq import reverse_complement
+
+        seqs = [r.seq.upper() for r in chunk]
+        strands = [seqs, [reverse_complement(s) for s in seqs]] if self.rc_average else [seqs]
+        if not self._torch:
+            return chunk, strands
+        adapter = self.model.scorer.adapter
+        pin = str(self.device).startswith("cuda")
+        batches = []
+        for strand in strands:
+            batch = adapter.collate(adapter.encode(strand))
+            batches.append({k: v.pin_memory() for k, v in batch.items()} if pin else batch)
+        return chunk, batches
+
+    def _logodds(self, encoded) -> np.ndarray:
+        if not self._torch:
+            return self.model.logits(encoded, self.batch_size)
+        import torch
+
+        from enhancer_tools.models.adapter import positive_logodds
+
+        net = self.model.scorer.model
+        batch = {k: v.to(self.device, non_blocking=True) for k, v in encoded.items()}
+        with torch.inference_mode():
+            if self.precision == "bf16":
+                device_type = "cuda" if str(self.device).startswith("cuda") else "cpu"
+                with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+                    out = positive_logodds(net(**batch))
+            else:
+                out = positive_logodds(net(**batch))
+        return out.double().cpu().numpy()
+
+    def _combine(self, chunk: list[ScoreRecord], z_forward: np.ndarray, z_reverse: np.ndarray | None) -> ScoredBatch:
+        from enhancer_tools.training.metrics import sigmoid
+
+        t = self.temperature
+        p_forward = sigmoid(z_forward / t)
+        if z_reverse is None:
+            p_reverse, p = None, p_forward
+        else:
+            p_reverse = sigmoid(z_reverse / t)
+            p = sigmoid(((z_forward + z_reverse) / 2.0) / t)
+        return ScoredBatch(chunk, p_forward, p_reverse, p, p >= self.threshold)
+
+    def score(self, records: Iterable[ScoreRecord]) -> Iterator[ScoredBatch]:
+        """Yield scored batches in input order; an error in reading or encoding the input is
+        raised here, in the calling thread."""
+        if self._torch:
+            self.model.scorer.model.eval()
+        pending: queue.Queue = queue.Queue(maxsize=self.queue_batches)
+        stop = threading.Event()
+
+        def put(item) -> None:
+            while not stop.is_set():
+                try:
+                    pending.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def produce() -> None:
+            try:
+                for chunk in _batched(records, self.batch_size):
+                    if stop.is_set():
+                        return
+                    put(self._encode(chunk))
+                put(_END)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                put(_Failure(exc))
+
+        worker = threading.Thread(target=produce, name="score-regions-encoder", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = pending.get()
+                if item is _END:
+                    return
+                if isinstance(item, _Failure):
+                    raise item.exc
+                chunk, strands = item
+                z_forward = self._logodds(strands[0])
+                z_reverse = self._logodds(strands[1]) if len(strands) > 1 else None
+                yield self._combine(chunk, z_forward, z_reverse)
+        finally:
+            stop.set()
+            worker.join()

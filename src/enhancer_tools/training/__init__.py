@@ -1,0 +1,1 @@
+"""Shared training machinery for every model kind: data, trainer loop, calibration, Optuna search."""

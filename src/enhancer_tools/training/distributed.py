@@ -1,0 +1,76 @@
+"""Multi-GPU training with torch.distributed (DDP), started by ``torchrun``.
+
+Every worker runs the same command::
+
+    torchrun --standalone --nproc_per_node 4 -m enhancer_tools.cli.dnabert2_finetune --train ... -o MODEL_DIR
+
+(or ``torchrun --nnodes N --node_rank R --rdzv_endpoint HOST:PORT ...`` across nodes). The
+trainer shards the batches over the ranks (each rank takes every world_size-th batch of the
+same seeded order, as DistributedSampler does with indices), wraps the model in
+DistributedDataParallel, and only rank 0 writes checkpoints and outputs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DistContext:
+    """This process's place in the job (rank 0 of 1 when not distributed)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def launched_by_torchrun() -> bool:
+    """True when torchrun (or another launcher) set RANK and WORLD_SIZE."""
+    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def init_distributed(device: str) -> tuple[DistContext, str]:
+    """Join the process group when launched by torchrun (NCCL on CUDA, gloo on CPU); return the
+    context and this rank's device ('cuda' becomes 'cuda:<local_rank>')."""
+    import torch
+    import torch.distributed as dist
+
+    if not launched_by_torchrun():
+        return DistContext(), device
+    ctx = DistContext(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)))
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.startswith("cuda") else "gloo")
+    if device.startswith("cuda"):
+        torch.cuda.set_device(ctx.local_rank)
+        device = f"cuda:{ctx.local_rank}"
+    return ctx, device
+
+
+def current() -> DistContext:
+    """The context of an initialised process group, or the single-process one."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return DistContext(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+    return DistContext()
+
+
+def barrier() -> None:
+    """Wait for every rank (no-op when not distributed)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def shutdown() -> None:
+    """Leave the process group if one was joined."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

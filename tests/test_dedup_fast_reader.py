@@ -1,0 +1,79 @@
+"""The fast block reader and the generic reader give identical keys, labels, counts and
+output, also when one file is scanned in parallel byte ranges."""
+
+import random
+
+import numpy as np
+import pytest
+
+from dataset_helpers import dataset_with_duplicates, invoke, write_fasta
+from enhancer_tools.cli.fasta_rc_dedup import main
+from enhancer_tools.dataset import scan
+
+
+@pytest.fixture
+def records():
+    return dataset_with_duplicates(random.Random(11), 400)
+
+
+def force_generic(monkeypatch):
+    def refuse(path):
+        raise scan.NotFastLayout
+
+    monkeypatch.setattr(scan, "_check_fast_file", refuse)
+
+
+def same_records(a, b):
+    assert len(a) == len(b)
+    for name in ("keys", "orient", "label", "id_key"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert a.labels == b.labels
+
+
+def test_fast_layout_is_detected(tmp_path, records):
+    path = write_fasta(tmp_path / "a.fa", records)
+    assert scan.scan_file(path).start is not None
+    wrapped = write_fasta(tmp_path / "w.fa", records, width=25)
+    assert scan.scan_file(wrapped).start is None
+
+
+def test_fast_and_generic_scans_agree(tmp_path, records, monkeypatch):
+    path = write_fasta(tmp_path / "a.fa", records)
+    fast = scan.scan_file(path, default_label="9")
+    force_generic(monkeypatch)
+    same_records(fast, scan.scan_file(path, default_label="9"))
+    assert [fast.line_of(i) for i in range(5)] == [1, 3, 5, 7, 9]
+
+
+def test_other_layouts_give_the_same_keys(tmp_path, records):
+    fast = scan.scan_file(write_fasta(tmp_path / "a.fa", records))
+    for kw in ({"width": 7}, {"crlf": True}, {"gz": True}):
+        same_records(fast, scan.scan_file(write_fasta(tmp_path / "b.fa", records, **kw)))
+
+
+def test_parallel_byte_ranges_agree(tmp_path, records, monkeypatch):
+    path = write_fasta(tmp_path / "a.fa", records)
+    one = scan.scan_file(path, jobs=1)
+    monkeypatch.setattr(scan, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(scan, "BLOCK_BYTES", 999)
+    two = scan.scan_file(path, jobs=3)
+    same_records(one, two)
+    assert np.array_equal(one.start, two.start) and np.array_equal(one.end, two.end)
+
+
+def test_dedup_output_identical_through_both_readers(tmp_path, records, monkeypatch):
+    path = write_fasta(tmp_path / "a.fa", records)
+    assert invoke(main, [path, "-o", tmp_path / "fast.fa", "--clusters", tmp_path / "fast.tsv"]).exit_code == 0
+    force_generic(monkeypatch)
+    assert invoke(main, [path, "-o", tmp_path / "slow.fa", "--clusters", tmp_path / "slow.tsv"]).exit_code == 0
+    assert (tmp_path / "fast.fa").read_bytes() == (tmp_path / "slow.fa").read_bytes()
+    assert (tmp_path / "fast.tsv").read_bytes() == (tmp_path / "slow.tsv").read_bytes()
+
+
+@pytest.mark.parametrize("text", [">a\nACGT\n\n>b\nACGG\n", ">a  x\nACGT\n", ">a\nAC\nGT\n", ">a\nACGT\n>b\nAC>GT\n",
+                                  "> a\nACGT\n", ">a\tx\nACGT\n", ">a\nACGU\n"])
+def test_unusual_blocks_go_to_the_generic_reader(text):
+    with pytest.raises(scan.NotFastLayout):
+        batch = scan.split_block(text.encode(), None)
+        if not scan.batch_keys(batch.seqs)[2]:
+            raise scan.NotFastLayout
