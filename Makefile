@@ -47,7 +47,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not realdata" $(PYTEST_ARGS)
 
 test-galaxy: $(STAMP)
-	bash galaxy/test-in-galaxy.sh
+	ENHANCER_BIN=$(abspath $(VENV))/bin bash galaxy/test-in-galaxy.sh
 
 clean:
 	rm -rf $(DEMO_OUT) build dist src/*.egg-info .pytest_cache

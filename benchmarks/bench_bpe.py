@@ -3,7 +3,7 @@ that the default training sample is big enough.
 
     python ../shared/bench/make_data.py --scale full --out-dir /tmp/bench-data/full   # once
     python benchmarks/bench_bpe.py sufficiency   # train on 12.5 k .. 200 k, tokens/kb on held-out seqs
-    python benchmarks/bench_bpe.py full          # bpe-train on all 2.34 M + both anchors, same session
+    python benchmarks/bench_bpe.py full          # bpe-train on all 2.34 M, then both anchors
 
 Every command runs under /usr/bin/time -v; peak memory is also polled as the sum over the
 process tree (bpe-train's length statistics run in worker processes). Rows are appended as
@@ -145,22 +145,22 @@ def print_sufficiency(results: dict, args) -> None:
 
 
 def full(args) -> None:
-    """bpe-train on every sequence, then the anchors: raw HF trainer on 100 k, encode_batch on all."""
+    """bpe-train on every sequence, then the anchors: encode_batch (same tokenizer) and the raw
+    HF trainer on 100 k sequences."""
     work = args.work / "full"
     work.mkdir(parents=True, exist_ok=True)
     ours = work / "tokenizer.json"
     timed("bpe_train_full", [str(BIN / "bpe-train"), str(args.seqs), "-o", str(ours), "--json",
                              str(work / "run.json"), "--max-length", "232"], work)
-    py = sys.executable
-    timed("anchor_hf_trainer_100k", [py, str(ANCHOR_DIR / "bpe_train.py"), str(args.seqs), "--n", "100000",
-                                     "--vocab", str(args.vocab), "-o", str(work / "anchor_tok.json")], work)
-    if not args.skip_encode_anchor:
-        timed("anchor_encode_batch_all", [py, str(ANCHOR_DIR / "tokenize_bench.py"), "--tokenizer", str(ours),
-                                          str(args.seqs)], work)
     info = json.loads((work / "run.json").read_text())
     print(json.dumps({k: info[k] for k in ("counts", "bpe", "timings")}, indent=1))
-    lengths = {k: v for k, v in info["token_lengths"].items() if k != "histogram"}
-    print(json.dumps(lengths, indent=1))
+    print(json.dumps({k: v for k, v in info["token_lengths"].items() if k != "histogram"}, indent=1), flush=True)
+    py = sys.executable
+    encode_n = [] if args.encode_anchor_n is None else ["--n", str(args.encode_anchor_n)]
+    timed("anchor_encode_batch", [py, str(ANCHOR_DIR / "tokenize_bench.py"), "--tokenizer", str(ours),
+                                  str(args.seqs), *encode_n], work)
+    timed("anchor_hf_trainer_100k", [py, str(ANCHOR_DIR / "bpe_train.py"), str(args.seqs), "--n", "100000",
+                                     "--vocab", str(args.vocab), "-o", str(work / "anchor_tok.json")], work)
 
 
 def main() -> None:
@@ -172,7 +172,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--sizes", type=int, nargs="+", default=[12_500, 25_000, 50_000, 100_000])
     ap.add_argument("--held-out", type=int, default=50_000)
-    ap.add_argument("--skip-encode-anchor", action="store_true")
+    ap.add_argument("--encode-anchor-n", type=int, default=None,
+                    help="full: run the encode_batch anchor on the first N sequences only (default all)")
     ap.add_argument("--n", type=int, help="train-one: sample size")
     ap.add_argument("--out", type=Path, help="train-one: tokenizer.json to write")
     ap.add_argument("--max-token-length", type=int, default=32)

@@ -16,14 +16,15 @@ TRUTH=$("$PY" -c "import json,sys; print(json.load(open(sys.argv[1]))['unique_ca
 N=$(grep -c '^>' "$SEQS")
 cat "$SEQS" > /dev/null  # page-cache the input like the anchor harness
 
-timed() {  # name, output fasta, command...  -> appends "name wall rss records" to $WORK/rows.tsv
+timed() {  # name, output fasta, command...  -> appends "name wall rss records cpu" to $WORK/rows.tsv
   local name=$1 out=$2; shift 2
   /usr/bin/time -v -o "$WORK/time.txt" "$@" > "$WORK/log.txt" 2>&1
-  local wall rss recs
+  local wall rss recs cpu
   wall=$(awk -F': ' '/Elapsed/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$WORK/time.txt")
+  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {print s}' "$WORK/time.txt")
   rss=$(awk -F': ' '/Maximum resident/ {print int($2/1024)}' "$WORK/time.txt")
   recs=$( [ -n "$out" ] && grep -c '^>' "$out" || echo "-")
-  printf '%s\t%s\t%s\t%s\n' "$name" "$wall" "$rss" "$recs" >> "$WORK/rows.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$wall" "$rss" "$recs" "$cpu" >> "$WORK/rows.tsv"
 }
 
 : > "$WORK/rows.tsv"
@@ -45,22 +46,24 @@ from collections import defaultdict
 rows, n, truth, split_counts, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 by = defaultdict(list)
 for line in open(rows):
-    name, wall, rss, recs = line.rstrip("\n").split("\t")
-    by[name].append((float(wall), int(rss), recs))
-anchor = statistics.median(w for w, _, _ in by["seqkit rmdup -s -i -j 2"])
+    name, wall, rss, recs, cpu = line.rstrip("\n").split("\t")
+    by[name].append((float(wall), int(rss), recs, float(cpu)))
+anchor = statistics.median(v[0] for v in by["seqkit rmdup -s -i -j 2"])
+anchor_cpu = statistics.median(v[3] for v in by["seqkit rmdup -s -i -j 2"])
 load = open("/proc/loadavg").read().split()[:3]
 print(f"Machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, "
       f"{platform.processor() or platform.machine()}, Python {platform.python_version()}; load average at the end {' '.join(load)} "
       "(other helpers share the machine: compare only figures from the same run).\n")
 print(f"Input: {n:,} records x 1 kb; truth (canonical, case-insensitive) {truth:,} unique. Runs per tool: {reps}.\n")
-print("| tool | median s (min-max) | peak RSS MB | records out | matches truth | x seqkit (time) |")
-print("|---|---|---:|---:|---|---:|")
+print("| tool | median wall s (min-max) | CPU s (user+sys) | peak RSS MB | records out | matches truth | x seqkit wall | x seqkit CPU |")
+print("|---|---|---:|---:|---:|---|---:|---:|")
 for name, vals in by.items():
-    walls = [w for w, _, _ in vals]
-    med = statistics.median(walls)
+    walls = [v[0] for v in vals]
+    med, cpu = statistics.median(walls), statistics.median(v[3] for v in vals)
     recs = vals[-1][2]
     ok = "-" if recs == "-" else ("yes" if int(recs) == truth else f"NO ({recs})")
     shown = recs if recs == "-" else f"{int(recs):,}"
-    print(f"| {name} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) | {max(r for _, r, _ in vals)} | {shown} | {ok} | {med / anchor:.2f} |")
+    print(f"| {name} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) | {cpu:.1f} | {max(v[1] for v in vals)} | {shown} | {ok} "
+          f"| {med / anchor:.2f} | {cpu / anchor_cpu:.2f} |")
 print(f"\ndataset-split output: {split_counts}.")
 PYEOF

@@ -30,3 +30,38 @@ fasta-rc-dedup "$OUT/windows.fa" "$OUT/background.fa" -o "$OUT/dataset.fa" \
 step "dataset-split: class-stratified train/val/test"
 dataset-split "$OUT/dataset.fa" --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" \
   --test "$OUT/split/test.fa" --seed 1 --json "$STATS/dataset-split.json" $Q
+
+step "bpe-train: BPE vocabulary on the training split, token-length statistics"
+bpe-train "$OUT/split/train.fa" --vocab-size "${DEMO_VOCAB:-4096}" --seed 1 -o "$OUT/tokenizer.json" \
+  --max-length 232 --json "$STATS/bpe-train.json" $Q
+
+#DNABERT2-FINETUNE#
+
+step "enhancernet-train: the CNN baseline"
+enhancernet-train --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" -o "$OUT/models/enhancernet" \
+  --epochs "${DEMO_CNN_EPOCHS:-4}" --device cpu --seed 1 --json "$STATS/enhancernet-train.json" $Q
+
+step "kmer-baseline: the floor every model must beat"
+kmer-baseline --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" -o "$OUT/models/kmer" \
+  --json "$STATS/kmer-baseline.json" $Q
+
+for m in $(ls "$OUT/models"); do
+  step "score-regions: $m on the held-out test split"
+  score-regions --model "$OUT/models/$m" --fasta "$OUT/split/test.fa" -o "$OUT/scores/$m.tsv" \
+    --device cpu --json "$STATS/score-regions.$m.json" $Q
+done
+
+step "report: metrics with confidence intervals, comparison, MultiQC"
+SCORES=()
+for m in $(ls "$OUT/models"); do SCORES+=(--scores "$m=$OUT/scores/$m.tsv"); done
+report "${SCORES[@]}" --floor kmer --stats "$STATS" -o "$OUT/report" --bootstrap 1000 --seed 1 \
+  --json "$STATS/report.json" $Q
+
+step "done"
+cat <<MSG
+Results in $OUT/:
+  windows.fa, background.fa, dataset.fa, split/{train,val,test}.fa, tokenizer.json
+  models/<model>/ (model directories), scores/<model>.tsv (held-out test scores)
+  report/metrics.tsv, report/figures/
+Report: $OUT/report/multiqc_report.html
+MSG

@@ -115,12 +115,19 @@ def test_near_duplicate_groups_never_straddle(tmp_path):
     (["--fractions", "0.5,0.5"], "three non-negative numbers"),
     (["--holdout-chroms", "dev=chr1"], "val=CHR"),
     (["--holdout-chroms", "val=chr1", "--holdout-chroms", "test=chr1"], "both val and test"),
+    (["--holdout-chroms", "val=chr1", "test=chr2"], "give each hold-out its own option"),
 ])
 def test_bad_options(tmp_path, args, message):
     path = dataset(tmp_path)[0]
     res = invoke(main, [path, "--train", tmp_path / "a", "--val", tmp_path / "b", "--test", tmp_path / "c", *args])
     assert res.exit_code == 2 and message in res.output
     assert not (tmp_path / "a").exists()
+
+
+def test_duplicate_ids_are_an_error(tmp_path):
+    path = write_fasta(tmp_path / "d.fa", [("a label=1", "ACGT"), ("a label=0", "GGGA")])
+    res = invoke(main, [path, "--train", tmp_path / "a", "--val", tmp_path / "b", "--test", tmp_path / "c"])
+    assert res.exit_code == 2 and "d.fa:3: duplicate record id" in res.output
 
 
 def test_missing_labels_and_outputs(tmp_path):

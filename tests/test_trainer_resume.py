@@ -29,7 +29,8 @@ def two_threads():
     torch.set_num_threads(threads)
 
 
-@pytest.mark.parametrize("extra", [{}, {"rc_augment": True, "grad_accum": 2, "dropout": 0.5}])
+@pytest.mark.parametrize("extra", [{}, pytest.param({"rc_augment": True, "grad_accum": 2, "dropout": 0.5},
+                                                      marks=pytest.mark.slow)])
 def test_resume_matches_uninterrupted(tmp_path, extra):
     train, val = make_split(tmp_path, n_train=96, n_val=48, length=80)
     params = {"epochs": 3, "checkpoint_every": 2, **extra}

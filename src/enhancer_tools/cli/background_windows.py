@@ -21,7 +21,7 @@ Matching: GC = (G+C)/(A+C+G+T) of each window, binned into --gc-bins equal bins 
 [0, 1]; each bin gets ratio x (number of --like sequences in it) windows. The JSON run
 info holds the histograms: like (the target), genome_candidates (random allowed windows,
 before matching) and background (after). A bin that the genome cannot fill (after up to
-50 x the requested number of draws) is reported as a shortfall and a warning.
+20 x the requested number of draws) is reported as a shortfall and a warning.
 
 \b
 Windows are drawn uniformly over the allowed chromosomes (weighted by length), or with
@@ -78,6 +78,8 @@ def main(run, genome, exclude, like, output, bed, ratio, width, seed, margin, bl
     excluded = exclusion_intervals(exclude, blacklist, chrom_sizes(fasta), margin)
     chrom_idx, starts, stats = sample_background(fasta, like_gc, like_chroms, excluded, opts)
     if len(starts) == 0:
+        if stats["candidate_histogram"].sum():
+            raise UserError("no background window matched the GC content of --like; try fewer --gc-bins")
         raise UserError("no background window could be placed: every allowed window overlaps --exclude/--blacklist or is N-rich")
     with AtomicOutputs() as out:
         gc = write_background(fasta, chrom_idx, starts, opts, out.open(output, "wb"), out.open(bed, "wb") if bed else None)

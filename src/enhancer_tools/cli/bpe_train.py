@@ -13,7 +13,7 @@ from enhancer_tools.errors import UserError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_SEQUENCES = 100_000
+DEFAULT_MAX_SEQUENCES = 25_000
 
 HELP = """Train a BPE tokenizer in the DNABERT-2 layout on TRAIN (the training split only:
 never give it validation or test sequences), then measure how many tokens every sequence of
@@ -30,8 +30,8 @@ post-processing `[CLS] seq [SEP]`; loads with tokenizers.Tokenizer.from_file and
 transformers.PreTrainedTokenizerFast. Sequences are upper-cased; N and other IUPAC codes
 are not in the alphabet (as in DNABERT-2): each becomes one [UNK], and training does not
 merge across them. Training uses a uniform random sample of --max-sequences sequences
-(seeded; the Hugging Face trainer needs about 49 bytes of memory per base, so 100,000 x 1 kb
-takes about 5 GB); the statistics always cover every sequence.
+(seeded; the Hugging Face trainer needs about 50 bytes of memory per base, so 25,000 x 1 kb
+takes about 1.4 GB); the statistics always cover every sequence.
 
 \b
 Statistics (in --json under "token_lengths"; tokens counted without [CLS]/[SEP]): tokens
@@ -48,7 +48,8 @@ multiple of 8 holding p99.9 + 2 specials) and a histogram.
               help="Tokens in the vocabulary, specials and bases included (DNABERT-2: 4096).")
 @click.option("--max-sequences", type=click.IntRange(min=1), default=DEFAULT_MAX_SEQUENCES, show_default=True,
               help="Train on a seeded uniform sample of this many sequences (all when TRAIN has fewer). "
-                   "100,000 x 1 kb gives tokens/kb within 1% of a 4x larger sample and needs ~5 GB.")
+                   "25,000 x 1 kb (~1.4 GB of trainer memory) gives tokens/kb within 0.1% of a 4x larger "
+                   "sample (benchmarks/results/bpe.md).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the training sample.")
 @click.option("--max-token-length", type=click.IntRange(min=2), default=32, show_default=True,
               help="Longest token in bp the trainer may create (the real DNABERT-2 vocabulary's longest is 32); "

@@ -141,10 +141,14 @@ def _run_check(run, datasets, label_for, strict, near_identity, jobs):
 
 def _run_split(run, datasets, outputs, fractions, seed, holdout, near, label_for, jobs):
     from enhancer_tools.dataset.audit import audit_files
-    from enhancer_tools.dataset.dedup import scan_inputs, write_kept
+    from enhancer_tools.dataset.dedup import check_unique_ids, scan_inputs, write_kept
     from enhancer_tools.dataset.split import SPLITS, holdout_split, record_chromosomes, record_groups, stratified_split
     from enhancer_tools.io.atomic import AtomicOutputs, refuse_overwriting_inputs
 
+    for path in datasets:
+        if not os.path.exists(path) and path.startswith(("val=", "test=")):
+            raise UserError(f"{path!r} is not a file; give each hold-out its own option: "
+                            "--holdout-chroms val=chr8 --holdout-chroms test=chr9")
     refuse_overwriting_inputs(list(outputs.values()), datasets)
     if len(set(map(os.path.abspath, outputs.values()))) < 3:
         raise UserError("--train, --val and --test must be three different files")
@@ -153,6 +157,7 @@ def _run_split(run, datasets, outputs, fractions, seed, holdout, near, label_for
     labels = parse_label_for(label_for, tuple(datasets))
     run.add_input("datasets", datasets)
     inputs = scan_inputs(datasets, labels, jobs)
+    check_unique_ids(inputs)
     if (inputs.label < 0).any():
         i = int(np.flatnonzero(inputs.label < 0)[0])
         path, line = inputs.where(i)
@@ -163,20 +168,22 @@ def _run_split(run, datasets, outputs, fractions, seed, holdout, near, label_for
         run.counts["moved_to_keep_groups_together"] = moved
     else:
         split = stratified_split(group, inputs.label, fractions, seed)
+    n, multi_groups = inputs.n, int((np.bincount(group) > 1).sum())
     with AtomicOutputs() as out:
         temp = {name: out.path(path) for name, path in outputs.items()}
         for s, name in enumerate(SPLITS):
             with (gzip.open if outputs[name].endswith(".gz") else open)(temp[name], "wb") as fh:
                 write_kept(inputs, split == s, fh)
-        report = audit_files({n: [temp[n]] for n in SPLITS}, jobs=jobs)
-        _verify(report, fractions if not holdout else None, multi_groups=bool((np.bincount(group) > 1).any()))
+        del inputs, group, split  # the self-check scans the outputs afresh
+        report = audit_files({name: [temp[name]] for name in SPLITS}, jobs=jobs, with_stats=False)
+        _verify(report, fractions if not holdout else None, multi_groups > 0)
     run.extra["audit"] = report
     for name in SPLITS:
         run.counts[f"{name}_records"] = report["splits"][name]["records"]
         run.counts[f"{name}_per_class"] = report["splits"][name]["per_class"]
-    run.counts["duplicate_groups"] = int((np.bincount(group) > 1).sum())
+    run.counts["duplicate_groups"] = multi_groups
     run.outputs.update(outputs)
-    log.info("split %d records: %s", inputs.n, ", ".join(f"{n} {report['splits'][n]['records']}" for n in SPLITS))
+    log.info("split %d records: %s", n, ", ".join(f"{name} {report['splits'][name]['records']}" for name in SPLITS))
 
 
 def _verify(report: dict, fractions: list[float] | None, multi_groups: bool) -> None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 
 from enhancer_tools.dataset.canonical import PALINDROME
-from enhancer_tools.dataset.dedup import Inputs, _first_of_groups, iter_sequences, scan_inputs
+from enhancer_tools.dataset.dedup import Inputs, first_of_groups, iter_sequences, scan_inputs
 
 
-def _split_inputs(files: dict[str, list[str]], label_for: dict[str, str], jobs: int) -> tuple[Inputs, np.ndarray, list[str]]:
+def _split_inputs(files: dict[str, list[str]], label_for: dict[str, str], jobs: int, with_stats: bool) -> tuple[Inputs, np.ndarray, list[str]]:
     names = list(files)
     paths = [p for n in names for p in files[n]]
     split_of_file = np.array([i for i, n in enumerate(names) for _ in files[n]], np.int64)
-    inputs = scan_inputs(paths, [label_for.get(p) for p in paths], jobs, with_stats=True)
+    inputs = scan_inputs(paths, [label_for.get(p) for p in paths], jobs, with_stats)
     return inputs, split_of_file[inputs.file_of], names
 
 
@@ -39,20 +39,17 @@ def _cohens_d(a: np.ndarray, b: np.ndarray) -> float | None:
 
 
 def audit_inputs(inputs: Inputs, split: np.ndarray, names: list[str], near_identity: float | None = None, threads: int = 1) -> dict:
-    """The audit of records already scanned (``split`` = split index of each record)."""
+    """The audit of records already scanned (``split`` = split index of each record); the
+    length and GC part only when they were scanned ``with_stats``."""
     keys = np.concatenate([r.keys for r in inputs.records])
     orient = np.concatenate([r.orient for r in inputs.records])
-    length = np.concatenate([r.length for r in inputs.records]).astype(np.float64)
-    gc = np.concatenate([r.gc for r in inputs.records]).astype(np.float64)
-    acgt = np.concatenate([r.acgt for r in inputs.records]).astype(np.float64)
-    gc_frac = np.divide(gc, acgt, out=np.zeros_like(gc), where=acgt > 0)
     label_names = [inputs.labels[c] if c >= 0 else "(none)" for c in range(-1, len(inputs.labels))]
     label = inputs.label
 
-    report: dict = {"splits": {}, "overlaps": [], "classes": {}}
+    report: dict = {"splits": {}, "overlaps": []}
     for s, name in enumerate(names):
         in_s = split == s
-        first = _first_of_groups(keys[in_s])
+        first = first_of_groups(keys[in_s])
         per_class = {label_names[c + 1]: int((label[in_s] == c).sum()) for c in np.unique(label[in_s]).tolist()}
         n = int(in_s.sum())
         report["splits"][name] = {
@@ -65,7 +62,7 @@ def audit_inputs(inputs: Inputs, split: np.ndarray, names: list[str], near_ident
         for b in range(a + 1, len(names)):
             ia, ib = np.flatnonzero(split == a), np.flatnonzero(split == b)
             both = np.concatenate([ia, ib])
-            first = _first_of_groups(keys[both])[len(ia):]
+            first = first_of_groups(keys[both])[len(ia):]
             hit = first < len(ia)
             same = (orient[ib] == orient[both[first]]) | (orient[ib] == PALINDROME)
             entry = {"earlier": names[a], "later": names[b], "exact": int((hit & same).sum()),
@@ -79,7 +76,20 @@ def audit_inputs(inputs: Inputs, split: np.ndarray, names: list[str], near_ident
                 entry["near_duplicates"] = len(search(queries, db, near_identity, threads))
                 entry["near_identity"] = near_identity
             report["overlaps"].append(entry)
+    report["leaking_records"] = sum(o["exact"] + o["reverse_complement"] + o.get("near_duplicates", 0) for o in report["overlaps"])
+    if inputs.records[0].length is not None:
+        _class_statistics(report, inputs, label_names)
+    return report
+
+
+def _class_statistics(report: dict, inputs: Inputs, label_names: list[str]) -> None:
+    length = np.concatenate([r.length for r in inputs.records]).astype(np.float64)
+    gc = np.concatenate([r.gc for r in inputs.records]).astype(np.float64)
+    acgt = np.concatenate([r.acgt for r in inputs.records]).astype(np.float64)
+    gc_frac = np.divide(gc, acgt, out=np.zeros_like(gc), where=acgt > 0)
+    label = inputs.label
     codes = np.unique(label).tolist()
+    report["classes"] = {}
     for c in codes:
         m = label == c
         report["classes"][label_names[c + 1]] = {"records": int(m.sum()), "length": _describe(length[m]), "gc": _describe(gc_frac[m])}
@@ -92,12 +102,11 @@ def audit_inputs(inputs: Inputs, split: np.ndarray, names: list[str], near_ident
             "gc_mean_difference": round(float(gc_frac[a].mean() - gc_frac[b].mean()), 4),
             "gc_cohens_d": _cohens_d(gc_frac[a], gc_frac[b]),
         }
-    report["leaking_records"] = sum(o["exact"] + o["reverse_complement"] + o.get("near_duplicates", 0) for o in report["overlaps"])
-    return report
 
 
 def audit_files(files: dict[str, list[str]], label_for: dict[str, str] | None = None, near_identity: float | None = None,
-                jobs: int = 1) -> dict:
-    """Audit split files: ``files`` maps a split name to its file(s), in split order."""
-    inputs, split, names = _split_inputs(files, label_for or {}, jobs)
+                jobs: int = 1, with_stats: bool = True) -> dict:
+    """Audit split files: ``files`` maps a split name to its file(s), in split order;
+    ``with_stats`` adds the per-class length and GC statistics."""
+    inputs, split, names = _split_inputs(files, label_for or {}, jobs, with_stats)
     return audit_inputs(inputs, split, names, near_identity, jobs)

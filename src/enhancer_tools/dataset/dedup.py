@@ -20,7 +20,7 @@ import numpy as np
 
 from enhancer_tools.dataset import CONFLICT_POLICIES
 from enhancer_tools.dataset.canonical import PALINDROME
-from enhancer_tools.dataset.scan import Records, iter_batches, scan_file
+from enhancer_tools.dataset.scan import iter_batches, scan_file
 from enhancer_tools.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def scan_inputs(paths: list, default_labels: list, jobs: int = 1, with_stats: bo
     return Inputs(list(paths), list(default_labels), records, np.repeat(np.arange(len(paths)), sizes), offsets, label, list(table))
 
 
-def _first_of_groups(keys: np.ndarray) -> np.ndarray:
+def first_of_groups(keys: np.ndarray) -> np.ndarray:
     """For each row of a (n, 2) key array, the index of the first row with the same key."""
     n = len(keys)
     if n == 0:
@@ -99,7 +99,7 @@ def _first_of_groups(keys: np.ndarray) -> np.ndarray:
 def check_unique_ids(inputs: Inputs) -> None:
     """Raise UserError at the first record whose id appeared before (in any input)."""
     ids = np.concatenate([r.id_key for r in inputs.records]) if inputs.records else np.zeros((0, 2), np.uint64)
-    first = _first_of_groups(ids)
+    first = first_of_groups(ids)
     repeated = np.flatnonzero(first != np.arange(len(first)))
     if len(repeated):
         i = int(repeated.min())
@@ -113,7 +113,7 @@ def plan_dedup(inputs: Inputs, conflicts: str = "drop") -> DedupPlan:
     keys = np.concatenate([r.keys for r in inputs.records]) if inputs.records else np.zeros((0, 2), np.uint64)
     orient = np.concatenate([r.orient for r in inputs.records]) if inputs.records else np.zeros(0, np.uint8)
     n = inputs.n
-    first = _first_of_groups(keys)
+    first = first_of_groups(keys)
     idx = np.arange(n)
     dup = first != idx
     relation = np.full(n, UNIQUE, np.uint8)
@@ -183,7 +183,7 @@ def write_kept(inputs: Inputs, keep: np.ndarray, out) -> int:
             continue
         suffix = f" label={inputs.default_labels[f]}".encode() if inputs.default_labels[f] is not None else b""
         pos = 0
-        for batch, _ in iter_batches(path, inputs.default_labels[f]):
+        for batch in iter_batches(path, inputs.default_labels[f], inputs.records[f].start is not None):
             chunk = []
             for j, (h, s) in enumerate(zip(batch.headers, batch.seqs)):
                 if mask[pos + j]:
@@ -227,7 +227,7 @@ def iter_sequences(inputs: Inputs, wanted: np.ndarray):
     """Yield (global index, header id, sequence) of the records where ``wanted`` is true."""
     for f, path in enumerate(inputs.paths):
         pos = int(inputs.offsets[f])
-        for batch, _ in iter_batches(path, inputs.default_labels[f]):
+        for batch in iter_batches(path, inputs.default_labels[f], inputs.records[f].start is not None):
             for j in np.flatnonzero(wanted[pos : pos + len(batch.seqs)]).tolist():
                 yield pos + j, batch.ids[j], batch.seqs[j]
             pos += len(batch.seqs)

@@ -202,21 +202,15 @@ def _add(batch: Batch, header: str, seq: str, rec_id: str, label: bytes | None, 
     batch.lines.append(line)
 
 
-def iter_batches(path, default_label: str | None) -> Iterator[tuple[Batch, bool]]:
-    """All records of a file as (Batch, is_fast) in order, by the fast reader when the file
-    is in its layout (checked as it goes), else by the generic one."""
-    dl = default_label.encode() if default_label is not None else None
-    try:
-        size = _check_fast_file(path)
-        batches = [b for _, b in fast_range_batches(path, 0, size, dl)]
-    except (NotFastLayout, OSError):
-        batches = None
-    if batches is not None:
-        for b in batches:
-            yield b, True
-        return
-    for b in generic_batches(path, default_label):
-        yield b, False
+def iter_batches(path, default_label: str | None, fast: bool) -> Iterator[Batch]:
+    """All records of a file in order, by the fast reader when ``fast`` (the file was scanned
+    in its layout, ``Records.start is not None``), else by the generic one."""
+    if fast:
+        dl = default_label.encode() if default_label is not None else None
+        for _, batch in fast_range_batches(path, 0, os.path.getsize(path), dl):
+            yield batch
+    else:
+        yield from generic_batches(path, default_label)
 
 
 def _scan_parts(batches, with_stats: bool) -> dict:

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from enhancer_tools.dataset.dedup import Inputs, _first_of_groups, iter_sequences
+from enhancer_tools.dataset.dedup import Inputs, first_of_groups, iter_sequences
 from enhancer_tools.dataset.scan import iter_batches
 from enhancer_tools.errors import UserError
 
@@ -23,7 +23,7 @@ _REGION_CHROM = re.compile(rb"(?:^| )region=([^:\s]+):")
 def record_groups(inputs: Inputs, near_identity: float | None = None, threads: int = 1) -> np.ndarray:
     """Group index (the index of the group's first record) for every record."""
     keys = np.concatenate([r.keys for r in inputs.records])
-    group = _first_of_groups(keys)
+    group = first_of_groups(keys)
     if near_identity is not None:
         from enhancer_tools.dataset.near_duplicates import cluster
 
@@ -93,7 +93,7 @@ def record_chromosomes(inputs: Inputs) -> list[str]:
     """The chromosome of every record from ``region=chrom:start-end`` in its header."""
     chroms: list[str] = []
     for f, path in enumerate(inputs.paths):
-        for batch, _ in iter_batches(path, inputs.default_labels[f]):
+        for batch in iter_batches(path, inputs.default_labels[f], inputs.records[f].start is not None):
             for j, header in enumerate(batch.headers):
                 m = _REGION_CHROM.search(header)
                 if m is None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from enhancer_tools.errors import UserError
 from enhancer_tools.genome import windows as W
-from enhancer_tools.genome.records import IS_N, assemble, const_block, digits_block, sequence_block
+from enhancer_tools.genome.records import assemble, const_block, digits_block, sequence_block
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,12 @@ _GC = np.zeros(256, dtype=bool)
 _GC[[ord(c) for c in "GCgc"]] = True
 _ACGT = np.zeros(256, dtype=bool)
 _ACGT[[ord(c) for c in "ACGTacgt"]] = True
+_IS_N = np.zeros(256, dtype=bool)
+_IS_N[[ord("N"), ord("n")]] = True
 _CHUNK = 1 << 23
-_ROUNDS = 6
+_ROUNDS = 8
+_BUDGET_FACTOR = 20  # at most this many candidate draws per requested window
+_MAX_ROUND_DRAWS = 4_000_000  # bounds memory: about 100 bytes per draw
 
 
 @dataclass
@@ -66,9 +70,10 @@ def like_profile(path: str) -> tuple[np.ndarray, dict[str, int]]:
     gcs = []
     per_chrom: dict[str, int] = {}
     for rec in read_dataset(path, require_label=False, unique_ids=False):
-        arr = np.frombuffer(rec.seq.encode("ascii"), dtype=np.uint8)
-        acgt = int(_ACGT[arr].sum())
-        gcs.append(int(_GC[arr].sum()) / acgt if acgt else 0.0)
+        seq = rec.seq.encode("ascii")
+        n_gc = len(seq) - len(seq.translate(None, b"GCgc"))
+        acgt = n_gc + len(seq) - len(seq.translate(None, b"ATat"))
+        gcs.append(n_gc / acgt if acgt else 0.0)
         region = parse_region(rec.attrs.get("region", ""))
         if region is not None:
             per_chrom[region.chrom] = per_chrom.get(region.chrom, 0) + 1
@@ -136,7 +141,7 @@ def _evaluate(fasta, chrom: str, length: int, starts: np.ndarray, width: int, ex
         seq = np.frombuffer(fasta.fetch(chrom, lo, hi).encode("ascii"), dtype=np.uint8)
         rel = starts[j:k] - lo
         cums = []
-        for table in (_GC, _ACGT, IS_N):
+        for table in (_GC, _ACGT, _IS_N):
             cum = np.zeros(len(seq) + 1, dtype=np.int32)
             np.cumsum(table[seq], out=cum[1:])
             cums.append(cum[rel + width] - cum[rel])
@@ -183,13 +188,13 @@ def sample_background(fasta, like_gc: np.ndarray, like_chroms: dict[str, int], e
         seen: dict[int, np.ndarray] = {}
         yield_frac = np.full(bins, 1.0 / bins)
         drawn = 0
-        budget = max(50 * group_total, 100_000)
+        budget = max(_BUDGET_FACTOR * group_total, 100_000)
         group_usable = usable[group]
         for _ in range(_ROUNDS):
             deficit = np.maximum(quota - have, 0)
             if deficit.sum() == 0 or drawn >= budget:
                 break
-            draws = int(min(budget - drawn, max(1.5 * (deficit / yield_frac).max(), 10_000)))
+            draws = int(min(budget - drawn, _MAX_ROUND_DRAWS, max(1.5 * (deficit / yield_frac).max(), 10_000)))
             drawn += draws
             per_chrom = rng.multinomial(draws, group_usable / group_usable.sum())
             round_hist = np.zeros(bins, dtype=np.int64)
@@ -257,7 +262,7 @@ def write_background(fasta, chrom_idx: np.ndarray, starts: np.ndarray, opts: Bac
             n = k - j
             rel = s - lo
             lengths = np.full(n, width)
-            seqs, _ = sequence_block(block, rel, lengths, width, np.zeros(n, dtype=bool), opts.upper)
+            seqs, _ = sequence_block(block, rel, lengths, width, np.zeros(n, dtype=bool), opts.upper, count_n=False)
             gc_cum = np.zeros(len(block) + 1, dtype=np.int32)
             np.cumsum(_GC[block], out=gc_cum[1:])
             acgt_cum = np.zeros(len(block) + 1, dtype=np.int32)
@@ -268,7 +273,7 @@ def write_background(fasta, chrom_idx: np.ndarray, starts: np.ndarray, opts: Bac
             region = [const_block(b" label=" + opts.label.encode() + b" region=" + chrom_b + b":", n), s_txt,
                       const_block(b"-", n), e_txt, const_block(b"(+)\n", n)]
             fa_out.write(assemble([const_block(b">bg_" + chrom_b + b":", n), s_txt, const_block(b"-", n), e_txt,
-                                   *region, seqs]))
+                                   *region, seqs, const_block(b"\n", n)]))
             if bed_out is not None:
                 bed_out.write(assemble([const_block(chrom_b + b"\t", n), s_txt, const_block(b"\t", n), e_txt,
                                         const_block(b"\tbg_" + chrom_b + b":", n), s_txt, const_block(b"-", n), e_txt,

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-UPPER = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
-COMPLEMENT = np.frombuffer(bytes(range(256)).translate(bytes.maketrans(
-    b"ACGTRYKMBVDHSWNacgtrykmbvdhswn", b"TGCAYRMKVBHDSWNtgcayrmkvbhdswn")), dtype=np.uint8)
-IS_N = np.zeros(256, dtype=bool)
-IS_N[[ord("N"), ord("n")]] = True
+_UPPER_TABLE = bytes(range(256)).upper()
+_COMPLEMENT_TABLE = bytes.maketrans(b"ACGTRYKMBVDHSWNacgtrykmbvdhswn", b"TGCAYRMKVBHDSWNtgcayrmkvbhdswn")
 
 
 def text_block(values: np.ndarray) -> np.ndarray:
@@ -32,6 +29,7 @@ def digits_block(values: np.ndarray) -> np.ndarray:
 
 
 def const_block(text: bytes, n: int) -> np.ndarray:
+    """The same text on every one of ``n`` rows (a read-only broadcast view)."""
     return np.broadcast_to(np.frombuffer(text, dtype=np.uint8), (n, len(text)))
 
 
@@ -40,26 +38,33 @@ def assemble(blocks: list[np.ndarray]) -> bytes:
     return np.concatenate(blocks, axis=1).tobytes().replace(b"\0", b"")
 
 
-def sequence_block(block: np.ndarray, rel: np.ndarray, lengths: np.ndarray, width: int, rc: np.ndarray, upper: bool):
-    """Window sequences as a (n, width + 1) matrix (sequence, newline, zero padding after a
-    shorter window's newline) and the N count of each window."""
-    n_cum = np.zeros(len(block) + 1, dtype=np.int32)
-    np.cumsum(IS_N[block], out=n_cum[1:])
-    n_count = n_cum[rel + lengths] - n_cum[rel]
+def sequence_block(block: np.ndarray, rel: np.ndarray, lengths: np.ndarray, width: int, rc: np.ndarray, upper: bool,
+                   count_n: bool = True):
+    """Window sequences as a (n, width) matrix (shorter windows zero-padded on the right),
+    reverse-complemented where ``rc``, and the N count of each window (zeros unless ``count_n``)."""
+    n_count = np.zeros(len(rel), dtype=np.int64)
+    if count_n:
+        n_cum = np.zeros(len(block) + 1, dtype=np.int32)
+        np.cumsum((block == ord("N")) | (block == ord("n")), out=n_cum[1:])
+        n_count = n_cum[rel + lengths] - n_cum[rel]
     full = lengths == width
     if full.all():
-        out = np.empty((len(rel), width + 1), dtype=np.uint8)
-        out[:, :width] = np.lib.stride_tricks.sliding_window_view(block, width)[rel]
+        seqs = np.lib.stride_tricks.sliding_window_view(block, width)[rel]
     else:
-        out = np.zeros((len(rel), width + 1), dtype=np.uint8)
+        seqs = np.zeros((len(rel), width), dtype=np.uint8)
         for i in range(len(rel)):
-            out[i, : lengths[i]] = block[rel[i] : rel[i] + lengths[i]]
-    out[np.arange(len(rel)), lengths] = ord("\n")
+            seqs[i, : lengths[i]] = block[rel[i] : rel[i] + lengths[i]]
     if upper:
-        out = UPPER[out]
+        seqs = _translate(seqs, _UPPER_TABLE)
     flip = np.flatnonzero(rc & full)
     if len(flip):
-        out[flip, :width] = COMPLEMENT[out[flip, width - 1 :: -1]]
+        seqs[flip] = _translate(seqs[flip, ::-1], _COMPLEMENT_TABLE)
     for i in np.flatnonzero(rc & ~full).tolist():
-        out[i, : lengths[i]] = COMPLEMENT[out[i, lengths[i] - 1 :: -1]]
-    return out, n_count
+        seqs[i, : lengths[i]] = _translate(seqs[i, lengths[i] - 1 :: -1], _COMPLEMENT_TABLE)
+    return seqs, n_count
+
+
+def _translate(matrix: np.ndarray, table: bytes) -> np.ndarray:
+    """Map every byte through ``table`` (bytes.translate runs at memory speed; a numpy lookup
+    table does not)."""
+    return np.frombuffer(np.ascontiguousarray(matrix).tobytes().translate(table), dtype=np.uint8).reshape(matrix.shape)

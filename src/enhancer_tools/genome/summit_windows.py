@@ -410,12 +410,11 @@ def make_summit_windows(peaks_path: str, fasta, opts: SummitWindowOptions, fa_ou
     return counts
 
 
-def _repeated_names(names: np.ndarray) -> np.ndarray:
-    """True where a peak name cannot serve as an ID: empty, '.', or used more than once."""
-    if len(names) == 0:
-        return np.zeros(0, dtype=bool)
-    _, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
-    return (counts[inverse.ravel()] > 1) | (names == b"") | (names == b".")
+def _repeated_names(names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True where a peak name cannot serve as an ID (empty, '.', or used more than once),
+    and the distinct names."""
+    unique, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
+    return (counts[inverse.ravel()] > 1) | (names == b"") | (names == b"."), unique
 
 
 def _window_ids(names: np.ndarray, repeated: np.ndarray, name_pool: np.ndarray, chrom: bytes,
@@ -446,8 +445,7 @@ def _write_windows(fasta, peaks: PeakTable, rows, ws, we, rc, chrom_names, lengt
     N-rich windows go to ``rejects`` and their number is returned."""
     if len(rows) == 0:
         return 0
-    repeated = _repeated_names(peaks.names)
-    name_pool = np.unique(peaks.names)
+    repeated, name_pool = _repeated_names(peaks.names)
     chrom_rank = np.full(len(chrom_names), len(chrom_names), dtype=np.int64)
     first_rows = np.unique(peaks.chrom, return_index=True)
     chrom_rank[first_rows[0]] = np.argsort(np.argsort(first_rows[1]))
@@ -473,7 +471,7 @@ def _write_windows(fasta, peaks: PeakTable, rows, ws, we, rc, chrom_names, lengt
             block = np.frombuffer(fasta.fetch(chrom, lo, hi).encode("ascii"), dtype=np.uint8)
             sel, s_blk, e_blk = group[j:k], starts[j:k], ends[j:k]
             j = k
-            seqs, n_count = sequence_block(block, s_blk - lo, e_blk - s_blk, width, rc[sel], opts.upper)
+            seqs, n_count = sequence_block(block, s_blk - lo, e_blk - s_blk, width, rc[sel], opts.upper, max_n is not None)
             if max_n is not None:
                 good = n_count <= max_n * (e_blk - s_blk)
                 if not good.all():
@@ -489,7 +487,7 @@ def _write_windows(fasta, peaks: PeakTable, rows, ws, we, rc, chrom_names, lengt
             ids = _window_ids(peaks.names[sel], repeated[sel], name_pool, chrom_b, s_blk, e_blk, is_rc)
             s_txt, e_txt = digits_block(s_blk), digits_block(e_blk)
             fa_out.write(assemble([const_block(b">", n), *ids, const_block(head, n), s_txt, const_block(b"-", n), e_txt,
-                                    const_block(b"(", n), strands, const_block(b")\n", n), seqs]))
+                                    const_block(b"(", n), strands, const_block(b")\n", n), seqs, const_block(b"\n", n)]))
             if bed_out is not None:
                 bed_out.write(assemble([const_block(chrom_b + b"\t", n), s_txt, const_block(b"\t", n), e_txt,
                                          const_block(b"\t", n), *ids, const_block(b"\t0\t", n), strands,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
@@ -97,7 +98,7 @@ class RunInfo:
         """Write the JSON atomically."""
         data = self.as_dict()
         with atomic_open(path) as fh:
-            json.dump(data, fh, indent=2, sort_keys=False)
+            json.dump(data, fh, indent=2, allow_nan=False)
             fh.write("\n")
 
 
@@ -106,7 +107,9 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # strict JSON has no NaN/Infinity
+    if isinstance(value, (str, int, bool)) or value is None:
         return value
     if isinstance(value, os.PathLike):
         return os.fspath(value)
