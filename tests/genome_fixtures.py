@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -49,14 +48,6 @@ def bgzip(path: Path) -> Path:
     out = Path(str(path) + ".gz")
     pysam.tabix_compress(str(path), str(out), force=True)
     return out
-
-
-def have(tool: str) -> bool:
-    try:
-        subprocess.run([tool, "--version"], capture_output=True, check=False)
-    except FileNotFoundError:
-        return False
-    return True
 
 
 def rc(seq: str) -> str:

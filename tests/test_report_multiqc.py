@@ -70,19 +70,28 @@ def test_run_info_sections_and_values(report):
     assert rejects["bed-summit-window"]["off_chromosome_end"] == "60"
     split = table(data / "multiqc_enhancer_tools_split_balance_plot.txt")
     assert split["train"]["label 0"] == "718" and split["test"]["label 1"] == "154"
-    leakage = table(data / "multiqc_enhancer_tools_leakage_plot.txt")
-    assert leakage["dataset-split"]["leakage.reverse_complement"] == "0"
+    leakage = table(data / "multiqc_enhancer_tools_leakage_plot.txt")["dataset-split"]
+    assert leakage["train_vs_test_reverse_complement"] == "1" and leakage["train_vs_val_exact"] == "0"
+    assert leakage["leaking_records"] == "1" and leakage["test_duplicates_within"] == "0"
     dedup = table(data / "multiqc_enhancer_tools_duplicates_plot.txt")
-    assert dedup["fasta-rc-dedup"]["rc_duplicates"] == "55"
+    assert dedup["fasta-rc-dedup"]["revcomp_duplicates_across_files"] == "15"
+    assert dedup["fasta-rc-dedup"]["exact_duplicates_within_file"] == "60"
     tokens = table(data / "multiqc_enhancer_tools_token_stats_plot.txt")
     assert tokens["bpe-train"]["recommended_max_length"] == "232"
+    assert tokens["bpe-train"]["tokens_per_sequence.median"] == "205" and tokens["bpe-train"]["vocab_size"] == "4096"
+    token_hist = table(data / "multiqc_enhancer_tools_token_histogram_plot.txt")
+    assert float(token_hist["bpe-train"]["200.0"]) == 600
+    optuna = table(data / "multiqc_enhancer_tools_optuna_table_plot.txt")
+    assert float(optuna["dnabert2-finetune trial 1"]["value"]) == 0.85
+    assert optuna["dnabert2-finetune trial 2"]["state"] == "PRUNED"
+    assert float(optuna["dnabert2-finetune trial 1"]["param learning_rate"]) == 3e-5
     validation = table(data / "multiqc_enhancer_tools_validation_plot.txt")
     assert float(validation["dnabert2-finetune"]["pr_auc"]) == 0.85
     for plot in ("pr_curves", "roc_curves", "calibration", "score_histograms", "gc_histograms", "token_histogram",
                  "training_curves", "optuna_trials", "optuna_table", "runs", "windows"):
         assert (data / f"multiqc_enhancer_tools_{plot}_plot.txt").stat().st_size > 0, plot
     versions = table(data / "multiqc_software_versions.txt")
-    assert versions["dnabert2-finetune"]["torch"] == "2.13.0"
+    assert versions["dnabert2-finetune"]["torch"] == "2.13.0+cpu"
     assert "not_runinfo" not in (data / "multiqc_enhancer_tools_runs_plot.txt").read_text()
 
 

@@ -111,7 +111,13 @@ def _model_start(model_dir: str | None, init: str | None, tokenizer: str | None)
             if not os.path.isfile(tokenizer):
                 raise UserError("the model directory has no tokenizer.json; give the checkpoint's tokenizer with "
                                 "--tokenizer", model_dir)
-        check_tokenizer_fits(tokenizer, read_config(model_dir), model_dir)
+        config = read_config(model_dir)
+        check_tokenizer_fits(tokenizer, config, model_dir)
+        vocab_size = load_tokenizer(tokenizer).get_vocab_size(with_added_tokens=True)
+        if vocab_size != config.vocab_size:  # no tokenizer.json in the checkpoint to compare with
+            raise UserError(f"tokenizer has {vocab_size} tokens but the checkpoint's embeddings hold "
+                            f"{config.vocab_size}: pretrained embeddings only fit the tokenizer they were trained "
+                            "with (a BPE vocabulary trained on your data needs --init)", tokenizer)
         return tokenizer, {"model": os.path.abspath(model_dir), "architecture": None}
     if tokenizer is None:
         raise UserError("--init needs --tokenizer (e.g. bpe-train on the training split)")

@@ -36,7 +36,7 @@ _IS_N[[ord("N"), ord("n")]] = True
 _CHUNK = 1 << 23
 _ROUNDS = 8
 _BUDGET_FACTOR = 20  # at most this many candidate draws per requested window
-_MAX_ROUND_DRAWS = 4_000_000  # bounds memory: about 100 bytes per draw
+_MAX_ROUND_DRAWS = 2_000_000  # bounds memory: about 100 bytes per draw
 
 
 @dataclass
@@ -190,8 +190,11 @@ def sample_background(fasta, like_gc: np.ndarray, like_chroms: dict[str, int], e
         drawn = 0
         budget = max(_BUDGET_FACTOR * group_total, 100_000)
         group_usable = usable[group]
+        candidate_seen = np.zeros(bins, dtype=np.int64)
         for _ in range(_ROUNDS):
             deficit = np.maximum(quota - have, 0)
+            if drawn:  # a bin no draw has reached yet is not worth chasing: it is (nearly) absent here
+                deficit[candidate_seen == 0] = 0
             if deficit.sum() == 0 or drawn >= budget:
                 break
             draws = int(min(budget - drawn, _MAX_ROUND_DRAWS, max(1.5 * (deficit / yield_frac).max(), 10_000)))
@@ -220,6 +223,7 @@ def sample_background(fasta, like_gc: np.ndarray, like_chroms: dict[str, int], e
                     pools[k].append(np.stack([np.full(len(in_bin), ci), in_bin]))
                     have[k] += len(in_bin)
             candidate_hist += round_hist
+            candidate_seen += round_hist
             yield_frac = np.maximum(round_hist, 0.5) / draws
         for k in np.flatnonzero(quota).tolist():
             pool = np.concatenate(pools[k], axis=1) if pools[k] else np.zeros((2, 0), dtype=np.int64)

@@ -16,8 +16,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
 from enhancer_tools.errors import UserError
 from enhancer_tools.io.intervals import Interval
 
@@ -60,11 +58,13 @@ def place_window(centre: int, width: int, chrom_length: int, edge: str) -> tuple
     raise ValueError(f"edge must be one of {EDGE_POLICIES}, not {edge!r}")
 
 
-def place_windows(centres: np.ndarray, width: int, chrom_lengths: np.ndarray, edge: str):
-    """Vectorised ``place_window``: returns ``(starts, ends, placed)`` arrays (int64, int64, bool).
-
-    Where ``placed`` is False the window was dropped and starts/ends are meaningless.
+def place_windows(centres, width: int, chrom_lengths, edge: str):
+    """Vectorised ``place_window`` over numpy arrays: returns ``(starts, ends, placed)``
+    (int64, int64, bool). Where ``placed`` is False the window was dropped and starts/ends
+    are meaningless.
     """
+    import numpy as np
+
     starts = centres - width // 2
     ends = starts + width
     inside = (starts >= 0) & (ends <= chrom_lengths)

@@ -199,18 +199,12 @@ def run_sections(runs: list[rs.ToolRun]) -> list[dict]:
                                  "Records per class in each split.", {"ylab": "Records", "cpswitch_counts_label": "Records"}))
     if leakage := {r.name: found for r in splits if (found := rs.leakage_audit(r))}:
         sections.append(_section("leakage", "Leakage audit", "data", "table", leakage,
-                                 "dataset-split's audit: sequences (or reverse complements, or near duplicates) shared "
-                                 "between splits. Any non-zero overlap is leakage."))
+                                 "dataset-split's audit: A_vs_B_exact (_reverse_complement, _near_duplicates) counts "
+                                 "records of split B whose sequence (or its reverse complement, or a near duplicate) is "
+                                 "in split A. Any non-zero overlap is leakage."))
 
     tokens = by_tool(rs.TOKEN_TOOLS)
-    skip = {"schema_version", "elapsed_seconds", "counts", "parameters", "inputs", "outputs", "versions"}
-    token_table = {}
-    for r in tokens:
-        flat = rs.flatten_numbers({k: v for k, v in r.data.items() if k not in skip and "hist" not in k.lower()})
-        flat.update(rs.flatten_numbers(r.data.get("counts") or {}, "counts."))
-        if flat:
-            token_table[r.name] = flat
-    if token_table:
+    if token_table := {r.name: found for r in tokens if (found := rs.token_length_stats(r))}:
         sections.append(_section("token_stats", "Token lengths", "data", "table", token_table,
                                  "bpe-train: tokens per sequence, bp per token, truncation and the recommended max_length."))
     token_hist = {}
@@ -236,13 +230,16 @@ def run_sections(runs: list[rs.ToolRun]) -> list[dict]:
     return sections
 
 
+_NOT_CURVES = ("epoch", "step", "val_n", "val_n_positive")  # x axes, and set sizes that do not change
+
+
 def _training_curves(trainers: list[rs.ToolRun]) -> list[dict]:
     per_metric: dict[str, dict[str, dict[str, float]]] = {}
     for r in trainers:
         for i, row in enumerate(rs.epoch_log(r), start=1):
             x = row.get("epoch", row.get("step", i))
             for key, value in row.items():
-                if key not in ("epoch", "step"):
+                if key not in _NOT_CURVES:
                     per_metric.setdefault(key, {}).setdefault(r.name, {})[str(x)] = value
     if not per_metric:
         return []

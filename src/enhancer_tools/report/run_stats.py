@@ -21,7 +21,8 @@ SPLIT_TOOLS = ("dataset-split",)
 TOKEN_TOOLS = ("bpe-train",)
 TRAIN_TOOLS = ("dnabert2-finetune", "enhancernet-train", "kmer-baseline")
 SPLIT_NAMES = ("train", "val", "validation", "test")
-_X_KEYS = ("bin_centers", "centers", "bin_edges", "edges", "bins", "bin_starts", "left", "x")
+_X_KEYS = ("bin_centers", "centers", "bin_edges", "edges", "bins", "bin_start", "bin_starts", "left", "x")
+_LEAK_KINDS = ("exact", "reverse_complement", "near_duplicates", "label_disagreements")
 
 
 @dataclass
@@ -215,19 +216,37 @@ def split_class_counts(run: ToolRun) -> dict[str, dict[str, float]]:
 
 
 def leakage_audit(run: ToolRun) -> dict[str, float]:
-    """Scalar numbers (and booleans as 0/1) under keys containing 'leak' or 'audit'."""
+    """dataset-split's ``audit``: for each pair of splits, records of the later split whose sequence
+    is in the earlier one (exact, reverse complement, near duplicate) and label disagreements among
+    them; duplicates within each split; and the total of leaking records."""
+    audit = run.data.get("audit")
+    if not isinstance(audit, dict):
+        return {}
     out: dict[str, float] = {}
-    for key, value in run.data.items():
-        k = key.lower()
-        if "leak" in k or "audit" in k:
-            if is_number(value) or isinstance(value, bool):
-                out[key] = int(value) if isinstance(value, bool) else value
-            elif isinstance(value, dict):
-                out.update(flatten_numbers(value, f"{key}."))
-                out.update({f"{key}.{k2}": int(v) for k2, v in value.items() if isinstance(v, bool)})
-    for key, value in (run.data.get("counts") or {}).items():
-        if ("leak" in key.lower() or "overlap" in key.lower()) and is_number(value):
-            out[f"counts.{key}"] = value
+    for pair in audit.get("overlaps") or []:
+        if isinstance(pair, dict) and isinstance(pair.get("earlier"), str) and isinstance(pair.get("later"), str):
+            for kind in _LEAK_KINDS:
+                if is_number(pair.get(kind)):
+                    out[f"{pair['earlier']}_vs_{pair['later']}_{kind}"] = pair[kind]
+    splits = audit.get("splits")
+    for name, split in (splits.items() if isinstance(splits, dict) else ()):
+        if isinstance(split, dict) and is_number(split.get("duplicates_within")):
+            out[f"{name}_duplicates_within"] = split["duplicates_within"]
+    if is_number(audit.get("leaking_records")):
+        out["leaking_records"] = audit["leaking_records"]
+    return out
+
+
+def token_length_stats(run: ToolRun) -> dict[str, float]:
+    """bpe-train's ``token_lengths`` summary (tokens per sequence, bp per token, truncation, the
+    recommended and used max_length) and the vocabulary size; the histogram is shown apart."""
+    lengths = run.data.get("token_lengths")
+    if not isinstance(lengths, dict):
+        return {}
+    out = flatten_numbers({k: v for k, v in lengths.items() if k != "histogram"})
+    tokenizer = run.data.get("tokenizer")
+    if isinstance(tokenizer, dict) and is_number(tokenizer.get("vocab_size")):
+        out["vocab_size"] = tokenizer["vocab_size"]
     return out
 
 
