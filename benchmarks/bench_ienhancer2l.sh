@@ -94,6 +94,7 @@ for t in original dedup; do
     --stats "$RUNS" --bootstrap "$BOOTSTRAP" --seed "$SEED" -o "$WORK/reports/$t" --quiet
 done
 
+cut -d" " -f1-3 /proc/loadavg > "$WORK/loadavg"  # load at the end of the run, for the results file
 mkdir -p "$(dirname "$OUT_MD")"
 "$BIN/python" benchmarks/ienhancer2l_table.py "$WORK" "$STEPS" "$DATA" > "$OUT_MD.tmp"
 mv "$OUT_MD.tmp" "$OUT_MD"

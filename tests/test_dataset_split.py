@@ -136,3 +136,21 @@ def test_missing_labels_and_outputs(tmp_path):
     assert res.exit_code == 2 and "d.fa:3: record has no label=" in res.output
     res = invoke(main, [path, "--train", tmp_path / "a"])
     assert res.exit_code == 2 and "--train, --val and --test" in res.output
+
+
+def test_two_way_split_without_test_output(tmp_path):
+    path, recs = dataset(tmp_path)
+    outs = {n: tmp_path / f"{n}.fa" for n in ("train", "val")}
+    res = invoke(main, [path, "--train", outs["train"], "--val", outs["val"], "--fractions", "0.85,0.15,0",
+                        "--json", tmp_path / "s.json"])
+    assert res.exit_code == 0, res.output
+    parts = {n: read_records(p) for n, p in outs.items()}
+    assert sum(len(p) for p in parts.values()) == len(recs)
+    assert json.loads((tmp_path / "s.json").read_text())["counts"]["test_records"] == 0
+
+
+def test_test_output_needed_when_its_share_is_not_zero(tmp_path):
+    path, _ = dataset(tmp_path)
+    res = invoke(main, [path, "--train", tmp_path / "t.fa", "--val", tmp_path / "v.fa"])
+    assert res.exit_code == 2 and "--test" in res.output
+    assert not (tmp_path / "t.fa").exists()

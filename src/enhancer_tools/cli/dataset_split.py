@@ -85,8 +85,12 @@ def _summary(report: dict) -> str:
                      f" ({o['label_disagreements']} with another label)")
     d = report.get("class_differences")
     if d:
-        lines.append(f"classes {d['between'][0]} vs {d['between'][1]}: mean length difference {d['length_mean_difference']} "
-                     f"(d = {d['length_cohens_d']}), mean GC difference {d['gc_mean_difference']} (d = {d['gc_cohens_d']})")
+        def effect(value):
+            return "n/a (no spread)" if value is None else value
+
+        lines.append(f"classes {d['between'][0]} vs {d['between'][1]}, all splits pooled: mean length difference "
+                     f"{d['length_mean_difference']} (d = {effect(d['length_cohens_d'])}), mean GC difference "
+                     f"{d['gc_mean_difference']} (d = {effect(d['gc_cohens_d'])})")
     lines.append(f"leaking records: {report['leaking_records']}")
     return "\n".join(lines)
 
@@ -116,9 +120,11 @@ def main(run, datasets, train, val, test, fractions, seed, holdout_chroms, group
     if check:
         _run_check(run, datasets, label_for, strict, near_identity, jobs)
     else:
-        if not (train and val and test):
-            raise UserError("split mode needs --train, --val and --test outputs (or use --check to audit a split)")
-        _run_split(run, list(datasets), {"train": train, "val": val, "test": test}, _fractions(fractions), seed,
+        shares = _fractions(fractions)
+        if not (train and val and (test or shares[2] == 0)):
+            raise UserError("split mode needs --train, --val and --test outputs (--test may be left out when its "
+                            "share in --fractions is 0; or use --check to audit a split)")
+        _run_split(run, list(datasets), {"train": train, "val": val, "test": test}, shares, seed,
                    _holdout(holdout_chroms), group_near_duplicates, label_for, jobs)
 
 
@@ -149,9 +155,10 @@ def _run_split(run, datasets, outputs, fractions, seed, holdout, near, label_for
         if not os.path.exists(path) and path.startswith(("val=", "test=")):
             raise UserError(f"{path!r} is not a file; give each hold-out its own option: "
                             "--holdout-chroms val=chr8 --holdout-chroms test=chr9")
+    outputs = {name: path for name, path in outputs.items() if path}
     refuse_overwriting_inputs(list(outputs.values()), datasets)
-    if len(set(map(os.path.abspath, outputs.values()))) < 3:
-        raise UserError("--train, --val and --test must be three different files")
+    if len(set(map(os.path.abspath, outputs.values()))) < len(outputs):
+        raise UserError("--train, --val and --test must be different files")
     import numpy as np
 
     labels = parse_label_for(label_for, tuple(datasets))
@@ -169,21 +176,28 @@ def _run_split(run, datasets, outputs, fractions, seed, holdout, near, label_for
     else:
         split = stratified_split(group, inputs.label, fractions, seed)
     n, multi_groups = inputs.n, int((np.bincount(group) > 1).sum())
+    sizes = {name: int((split == s).sum()) for s, name in enumerate(SPLITS)}
+    for name, size in sizes.items():
+        if size and name not in outputs:
+            raise UserError(f"{size} records fall into the {name} split, which has no output file; give --{name}")
     with AtomicOutputs() as out:
         temp = {name: out.path(path) for name, path in outputs.items()}
         for s, name in enumerate(SPLITS):
-            with (gzip.open if outputs[name].endswith(".gz") else open)(temp[name], "wb") as fh:
-                write_kept(inputs, split == s, fh)
+            if name in outputs:
+                with (gzip.open if outputs[name].endswith(".gz") else open)(temp[name], "wb") as fh:
+                    write_kept(inputs, split == s, fh)
         del inputs, group, split  # the self-check scans the outputs afresh
-        report = audit_files({name: [temp[name]] for name in SPLITS}, jobs=jobs, with_stats=False)
-        _verify(report, fractions if not holdout else None, multi_groups > 0)
+        report = audit_files({name: [temp[name]] for name in SPLITS if sizes[name]}, jobs=jobs, with_stats=False)
+        _verify(report, [f for f, name in zip(fractions, SPLITS) if sizes[name]] if not holdout else None,
+                multi_groups > 0)
     run.extra["audit"] = report
     for name in SPLITS:
-        run.counts[f"{name}_records"] = report["splits"][name]["records"]
-        run.counts[f"{name}_per_class"] = report["splits"][name]["per_class"]
+        split_report = report["splits"].get(name, {"records": 0, "per_class": {}})
+        run.counts[f"{name}_records"] = split_report["records"]
+        run.counts[f"{name}_per_class"] = split_report["per_class"]
     run.counts["duplicate_groups"] = multi_groups
     run.outputs.update(outputs)
-    log.info("split %d records: %s", n, ", ".join(f"{name} {report['splits'][name]['records']}" for name in SPLITS))
+    log.info("split %d records: %s", n, ", ".join(f"{name} {run.counts[name + '_records']}" for name in SPLITS))
 
 
 def _verify(report: dict, fractions: list[float] | None, multi_groups: bool) -> None:

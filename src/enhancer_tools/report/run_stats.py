@@ -260,7 +260,7 @@ def epoch_log(run: ToolRun) -> list[dict[str, float]]:
 
 
 def optuna_trials(run: ToolRun) -> list[dict[str, Any]]:
-    """Optuna trials as dicts with ``number``, ``value``, ``state`` and flattened ``params``."""
+    """Optuna trials as dicts with ``number``, ``value``, ``state``, ``seconds`` and flattened ``params``."""
     study = run.data.get("optuna")
     if not isinstance(study, dict):
         return []
@@ -283,6 +283,8 @@ def optuna_trials(run: ToolRun) -> list[dict[str, Any]]:
             row["value"] = value
         if isinstance(t.get("state"), str):
             row["state"] = t["state"]
+        if is_number(t.get("duration_seconds")):
+            row["seconds"] = t["duration_seconds"]
         params = t.get("params") if isinstance(t.get("params"), dict) else {k[7:]: v for k, v in t.items() if k.startswith("params_")}
         for k, v in params.items():
             if is_number(v) or isinstance(v, str):

@@ -8,8 +8,9 @@ layout, the metrics keys) is the same for every family.
 
 Work files live in ``MODEL_DIR.work/`` next to the output: ``checkpoint/`` of a single run
 (kept after a failure or kill for ``--resume``), ``trial-N/`` checkpoints and ``trials/trial-N/``
-model directories of a study (shared by workers of one study). A successful single run removes
-the folder; a study removes its own files and the folder once it is empty.
+model directories of a study (shared by workers of one study), and ``cache/``, a family's
+encoded data (dnabert2: token ids). A successful single run removes the folder; a study removes
+its own files (the cache too, unless the study is shared) and the folder once it is empty.
 """
 
 from __future__ import annotations
@@ -264,6 +265,8 @@ def _fit_study(session: _Session) -> dict:
         if req.storage is None or number != summary["best_trial"]:
             shutil.rmtree(os.path.join(trials_dir, f"trial-{number}"), ignore_errors=True)
     _remove_if_empty(trials_dir)
+    if req.storage is None:  # a family's cached encodings (e.g. token ids); shared workers may still read them
+        shutil.rmtree(os.path.join(session.work, "cache"), ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
         if os.listdir(session.work) == [".output.lock"]:
             os.unlink(os.path.join(session.work, ".output.lock"))
