@@ -15,7 +15,7 @@ from enhancer_tools.models.modeldir import load_model_dir
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
+def keep_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)

@@ -54,3 +54,9 @@ def test_chromosome_regexes(tmp_path):
     text = row("chr1", 0, 10, "a", 5) + row("chr2", 20, 30, "b", 5)
     assert run(tmp_path, text, "--exclude-chroms", "^chr2$") == (["a"], ["excluded_chromosome"])
     assert run(tmp_path, text, "--chroms", "2")[0] == ["b"]
+
+
+def test_exclusion_is_checked_before_the_genome(tmp_path):
+    text = row("chr1", 0, 10, "a", 5) + row("chrUn_x", 0, 10, "b", 5) + row("chr9", 0, 10, "c", 5)
+    assert run(tmp_path, text, "--exclude-chroms", "chrUn|_random") == (
+        ["a"], ["excluded_chromosome", "unknown_chromosome"])

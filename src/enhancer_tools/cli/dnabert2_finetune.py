@@ -79,8 +79,9 @@ def main(run, train_path, val_path, model_dir, init, tokenizer, output, max_leng
 
     tokenizer, start = _model_start(model_dir, init, tokenizer)
     run.add_input("tokenizer", tokenizer)
-    if model_dir is not None and os.path.exists(os.path.join(model_dir, "model.safetensors")):
-        run.add_input("model", os.path.join(model_dir, "model.safetensors"))
+    if model_dir is not None:
+        weights = [os.path.join(model_dir, f) for f in ("model.safetensors", "pytorch_model.bin")]
+        run.add_input("model", next((w for w in weights if os.path.isfile(w)), None))
     fam = family(pretrained=model_dir is not None, cache_dir=os.path.abspath(output) + ".work/cache")
     chosen = {("compile" if k == "compile_" else k): v for k, v in training.items() if v is not None}
     widths = {len(s) for s in read_labelled(train_path, "training").seqs}

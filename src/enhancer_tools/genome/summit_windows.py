@@ -239,9 +239,9 @@ def _parse_line(raw: bytes, line_no: int, summit_col: int | None, strength_col: 
 
 def _classify(chrom: bytes, names_index: dict[str, int], chrom_filter: W.ChromFilter) -> int:
     name = chrom.decode("utf-8", "replace")
-    if name not in names_index:
-        return -1
-    return names_index[name] if chrom_filter.keep(name) else -2
+    if not chrom_filter.keep(name):  # the filter comes first, as --help says: chrUn_* is excluded, not unknown
+        return -2
+    return names_index.get(name, -1)
 
 
 def _naming_hint(unknown: list[str], sizes: dict[str, int]) -> str:
