@@ -67,11 +67,10 @@ awk '/^>/ { keep = ($1 ~ /^>test_/) } keep' "$WORK/dedup_all.fa" > "$IN/test_ded
 N_ORIG=$(grep -c '^>' "$IN/test_original.fa"); N_DEDUP=$(grep -c '^>' "$IN/test_dedup.fa"); N_LEAK=$(wc -l < "$WORK/test_in_train.tsv")
 [ $((N_ORIG - N_DEDUP)) -eq "$N_LEAK" ] || { echo "dedup mismatch: $N_ORIG - $N_DEDUP != $N_LEAK from --clusters" >&2; exit 1; }
 
-# 3. Validation split from the training files only. dataset-split needs a non-empty test output
-#    (a 0 share fails), so a 0.1% share (2 records) goes to a discarded file.
+# 3. Validation split from the training files only (a two-way split: the test share is 0).
 step split "$BIN/dataset-split" "$IN"/train_strong_enhancers.fa "$IN"/train_weak_enhancers.fa "$IN"/train_non_enhancers.fa \
-  --fractions 0.849,0.15,0.001 --seed "$SEED" \
-  --train "$WORK/train.fa" --val "$WORK/val.fa" --test "$WORK/discarded.fa" --json "$RUNS/split.json"
+  --fractions 0.85,0.15,0 --seed "$SEED" \
+  --train "$WORK/train.fa" --val "$WORK/val.fa" --json "$RUNS/split.json"
 # The final layout must be leak-free: train / val / de-duplicated test.
 step audit_final "$BIN/dataset-split" --check --strict train="$WORK/train.fa" val="$WORK/val.fa" test="$IN/test_dedup.fa" \
   --json "$RUNS/audit_final.json"

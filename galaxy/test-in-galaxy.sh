@@ -4,7 +4,8 @@
 # tool_conf.xml, an empty `huggingface` data table), lint every tool, run every tool's <tests>
 # with `planemo test --engine external_galaxy`, then the workflow tests, and stop the server.
 #
-# Usage: galaxy/test-in-galaxy.sh [TOOL_XML ...]      (default: every tools/*/*.xml)
+# Usage: galaxy/test-in-galaxy.sh [TOOL_XML | WORKFLOW.ga ...]
+#        (default: every tools/*/*.xml and galaxy/workflows/*.ga; given paths: only those)
 # Environment:
 #   GALAXY_WORK    work dir for venvs, config, database, logs (default /tmp/enhancer-galaxy;
 #                  the venvs are reused when present)
@@ -30,10 +31,17 @@ failures=()
 
 ENHANCER_BIN=$(cd "$ENHANCER_BIN" && pwd)
 [ -x "$ENHANCER_BIN/bed-summit-window" ] || { echo "Error: no enhancer-tools console scripts in $ENHANCER_BIN (set ENHANCER_BIN or run 'make install')" >&2; exit 2; }
-if [ $# -gt 0 ]; then tool_xmls=("$@"); else
+tool_xmls=(); workflows=()
+if [ $# -gt 0 ]; then
+  for path in "$@"; do
+    case $path in *.ga) workflows+=("$path") ;; *) tool_xmls+=("$path") ;; esac
+  done
+else
   mapfile -t tool_xmls < <(cd "$REPO" && ls tools/*/*.xml 2>/dev/null | grep -v '/macros\.xml$' | sort)
+  mapfile -t workflows < <(cd "$REPO" && ls galaxy/workflows/*.ga 2>/dev/null | sort)
 fi
-[ ${#tool_xmls[@]} -gt 0 ] || { echo "Error: no tool XML under $REPO/tools" >&2; exit 2; }
+[ -z "${SKIP_WORKFLOWS:-}" ] || workflows=()
+[ $(( ${#tool_xmls[@]} + ${#workflows[@]} )) -gt 0 ] || { echo "Error: no tool XML under $REPO/tools" >&2; exit 2; }
 mkdir -p "$WORK"
 
 # 1. Two venvs (server and client pin different versions). A stamp marks a finished install.
@@ -54,10 +62,11 @@ fi
 PLANEMO=$WORK/pl/bin/planemo
 
 # 2. Lint (offline): every tool at warn level, the workflows with workflow_lint.
-step "planemo lint ${#tool_xmls[@]} tools"
-(cd "$REPO" && "$PLANEMO" lint --fail_level warn "${tool_xmls[@]}") || failures+=("lint")
-mapfile -t workflows < <(cd "$REPO" && ls galaxy/workflows/*.ga 2>/dev/null | sort)
-if [ ${#workflows[@]} -gt 0 ] && [ -z "${SKIP_WORKFLOWS:-}" ]; then
+if [ ${#tool_xmls[@]} -gt 0 ]; then
+  step "planemo lint ${#tool_xmls[@]} tools"
+  (cd "$REPO" && "$PLANEMO" lint --fail_level warn "${tool_xmls[@]}") || failures+=("lint")
+fi
+if [ ${#workflows[@]} -gt 0 ]; then
   step "planemo workflow_lint ${workflows[*]}"
   (cd "$REPO" && "$PLANEMO" workflow_lint --fail_level warn "${workflows[@]}") || failures+=("workflow_lint")
 fi
@@ -152,10 +161,12 @@ planemo_test() {
   "$PLANEMO" test --engine external_galaxy --galaxy_url "$URL" --galaxy_admin_key "$ADMIN_KEY" \
     --simultaneous_uploads --test_timeout 900 --summary minimal "$@"
 }
-step "planemo test ${#tool_xmls[@]} tools"
-(cd "$REPO" && planemo_test --test_output "$WORK/tool-tests.html" --test_output_json "$WORK/tool-tests.json" \
-   --test_output_junit "$WORK/tool-tests-junit.xml" "${tool_xmls[@]}") || failures+=("tool tests")
-if [ ${#workflows[@]} -gt 0 ] && [ -z "${SKIP_WORKFLOWS:-}" ]; then
+if [ ${#tool_xmls[@]} -gt 0 ]; then
+  step "planemo test ${#tool_xmls[@]} tools"
+  (cd "$REPO" && planemo_test --test_output "$WORK/tool-tests.html" --test_output_json "$WORK/tool-tests.json" \
+     --test_output_junit "$WORK/tool-tests-junit.xml" "${tool_xmls[@]}") || failures+=("tool tests")
+fi
+if [ ${#workflows[@]} -gt 0 ]; then
   step "planemo test ${workflows[*]}"
   (cd "$REPO" && planemo_test --test_output "$WORK/workflow-tests.html" --test_output_json "$WORK/workflow-tests.json" \
      --test_output_junit "$WORK/workflow-tests-junit.xml" "${workflows[@]}") || failures+=("workflow tests")

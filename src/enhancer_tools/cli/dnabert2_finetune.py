@@ -10,7 +10,7 @@ EPILOG = """Writes MODEL_DIR (model.json kind dnabert2, config.json, model.safet
 calibration.json, provenance.json). Token ids are cached and checkpoints kept in MODEL_DIR.work/;
 an interrupted run continues with --resume. Defaults depend on the start: --model uses the DNABERT-2
 authors' fine-tuning settings (lr 3e-5, batch 32, 5 epochs; search lr 1e-5..1e-4), --init trains from
-random weights (lr 1e-3, 6 epochs; search lr 1e-4..3e-3).
+random weights (lr 1e-3, 5 epochs; search lr 1e-4..3e-3).
 Multi-GPU (DDP): torchrun --standalone --nproc_per_node N -m enhancer_tools.cli.dnabert2_finetune ...
 (same options; --batch-size is per GPU). Several GPUs or nodes sharing an Optuna study: run the same
 command with --trials, --optuna-storage and --study-name on each worker (one GPU each)."""
@@ -32,7 +32,7 @@ command with --trials, --optuna-storage and --study-name on each worker (one GPU
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
 @click.option("--max-length", type=click.IntRange(3), default=232, show_default=True,
               help="Tokens per sequence including [CLS] and [SEP]; longer sequences are truncated (warned above 0.1%).")
-@click.option("--epochs", type=click.IntRange(1), default=None, help="Maximum epochs (default 5 / 6 from scratch).")
+@click.option("--epochs", type=click.IntRange(1), default=None, help="Maximum epochs (default 5).")
 @click.option("--batch-size", type=click.IntRange(1), default=None, help="Sequences per batch and GPU (default 32).")
 @click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=None,
               help="Peak AdamW learning rate (default 3e-5 / 1e-3 from scratch).")

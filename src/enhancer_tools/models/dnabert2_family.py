@@ -32,7 +32,7 @@ _COMMON = {"grad_accum": 1, "max_grad_norm": 1.0, "patience": 3, "rc_augment": F
            "gradient_checkpointing": False, "compile": False}
 PRETRAINED_DEFAULTS = {**_COMMON, "epochs": 5, "batch_size": 32, "learning_rate": 3e-5, "warmup_ratio": 0.1,
                        "weight_decay": 0.01, "dropout": 0.1}
-SCRATCH_DEFAULTS = {**_COMMON, "epochs": 6, "batch_size": 32, "learning_rate": 1e-3, "warmup_ratio": 0.1,
+SCRATCH_DEFAULTS = {**_COMMON, "epochs": 5, "batch_size": 32, "learning_rate": 1e-3, "warmup_ratio": 0.1,
                     "weight_decay": 0.01, "dropout": 0.1}
 _SHARED_SPACE = {
     "batch_size": [16, 32, 64],
