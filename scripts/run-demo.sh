@@ -32,15 +32,15 @@ dataset-split "$OUT/dataset.fa" --train "$OUT/split/train.fa" --val "$OUT/split/
   --test "$OUT/split/test.fa" --seed 1 --json "$STATS/dataset-split.json" $Q
 
 step "bpe-train: BPE vocabulary on the training split, token-length statistics"
-# The demo trains a tiny DNABERT-2 from scratch on CPU, which learns faster with a small vocabulary;
-# on real data with the released checkpoint use its own tokenizer (4096 terms) and --max-length 232.
-bpe-train "$OUT/split/train.fa" --vocab-size "${DEMO_VOCAB:-512}" --seed 1 -o "$OUT/tokenizer.json" \
-  --max-length "${DEMO_MAX_LENGTH:-280}" --json "$STATS/bpe-train.json" $Q
+# The tokenizer for the tiny DNABERT-2 trained from scratch below; with the released checkpoint
+# use its own tokenizer.json instead (its embeddings only fit that vocabulary).
+bpe-train "$OUT/split/train.fa" --vocab-size "${DEMO_VOCAB:-4096}" --seed 1 -o "$OUT/tokenizer.json" \
+  --max-length "${DEMO_MAX_LENGTH:-216}" --json "$STATS/bpe-train.json" $Q
 
-step "dnabert2-finetune: a tiny DNABERT-2 from scratch on the demo's BPE vocabulary"
+step "dnabert2-finetune: a tiny DNABERT-2 (1 head) from scratch on the demo's BPE vocabulary"
 dnabert2-finetune --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" --init tiny \
-  --tokenizer "$OUT/tokenizer.json" -o "$OUT/models/dnabert2" --max-length "${DEMO_MAX_LENGTH:-280}" \
-  --epochs 4 --batch-size 32 --learning-rate 1e-3 --warmup-ratio 0 --rc-augment \
+  --tokenizer "$OUT/tokenizer.json" -o "$OUT/models/dnabert2" --max-length "${DEMO_MAX_LENGTH:-216}" \
+  --epochs 5 --batch-size 32 --learning-rate 1e-3 --warmup-ratio 0 --dropout 0.2 --rc-augment \
   --device cpu --seed 1 --json "$STATS/dnabert2-finetune.json" $Q
 
 step "enhancernet-train: the CNN baseline"

@@ -80,7 +80,7 @@ def test_padding_does_not_change_real_tokens():
 
 
 def test_output_attentions_falls_back_to_eager():
-    model = tiny_model()
+    model = tiny_model(num_attention_heads=4)
     model.set_attention_implementation("sdpa")
     ids, mask = padded_batch()
     with torch.no_grad():
