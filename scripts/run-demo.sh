@@ -9,6 +9,8 @@ mkdir -p "$OUT" "$STATS" "$OUT/split" "$OUT/models" "$OUT/scores"
 T0=$(date +%s)
 step() { echo "[demo $(( $(date +%s) - T0 ))s] $*" >&2; }
 Q=--quiet
+# One torch thread per trainer: these tiny models gain nothing from a second thread on 2 cores,
+# and two threads waiting on each other cost several times the CPU when the machine is busy.
 
 step "synthetic genome and peaks"
 python -m enhancer_tools.demo --out "$OUT/data" --seed 1
@@ -41,11 +43,11 @@ step "dnabert2-finetune: a tiny DNABERT-2 (1 head) from scratch on the demo's BP
 dnabert2-finetune --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" --init tiny \
   --tokenizer "$OUT/tokenizer.json" -o "$OUT/models/dnabert2" --max-length "${DEMO_MAX_LENGTH:-216}" \
   --epochs 5 --batch-size 32 --learning-rate 1e-3 --warmup-ratio 0 --dropout 0.2 --rc-augment \
-  --device cpu --seed 1 --json "$STATS/dnabert2-finetune.json" $Q
+  --device cpu --threads 1 --seed 1 --json "$STATS/dnabert2-finetune.json" $Q
 
 step "enhancernet-train: the CNN baseline"
 enhancernet-train --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" -o "$OUT/models/enhancernet" \
-  --epochs "${DEMO_CNN_EPOCHS:-4}" --device cpu --seed 1 --json "$STATS/enhancernet-train.json" $Q
+  --epochs "${DEMO_CNN_EPOCHS:-4}" --device cpu --threads 1 --seed 1 --json "$STATS/enhancernet-train.json" $Q
 
 step "kmer-baseline: the floor every model must beat"
 kmer-baseline --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" -o "$OUT/models/kmer" \
