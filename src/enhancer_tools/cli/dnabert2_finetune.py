@@ -96,12 +96,11 @@ def main(run, train_path, val_path, model_dir, init, tokenizer, output, max_leng
 def _model_start(model_dir: str | None, init: str | None, tokenizer: str | None) -> tuple[str, dict]:
     """The tokenizer to use and the parameters that say where the weights come from; UserError
     when the tokenizer does not fit the model."""
-    import json
     import os
 
     from enhancer_tools.errors import UserError
     from enhancer_tools.models.dnabert2 import DNABERT2Config
-    from enhancer_tools.models.dnabert2_io import check_tokenizer_fits, read_config
+    from enhancer_tools.models.dnabert2_io import check_tokenizer_fits, read_config, read_config_file
     from enhancer_tools.tokenize.encode import load_tokenizer
 
     if (model_dir is None) == (init is None):
@@ -126,17 +125,7 @@ def _model_start(model_dir: str | None, init: str | None, tokenizer: str | None)
     if init == "tiny":
         config = DNABERT2Config.tiny(vocab_size=vocab_size)
     elif os.path.isfile(init):
-        try:
-            with open(init, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(f"not valid JSON: {exc}", init) from None
-        if not isinstance(data, dict):
-            raise UserError("expected a DNABERT-2 config.json object", init)
-        try:
-            config = DNABERT2Config.from_dict({**data, "vocab_size": vocab_size})
-        except UserError as exc:
-            raise UserError(exc.message, init) from None
+        config = read_config_file(init, vocab_size=vocab_size)
     else:
         raise UserError(f"--init {init!r} is neither 'tiny' nor an existing config.json")
     check_tokenizer_fits(tokenizer, config)

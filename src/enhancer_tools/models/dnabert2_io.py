@@ -50,13 +50,18 @@ def read_config(directory: str | os.PathLike, **overrides: Any) -> DNABERT2Confi
     path = os.path.join(directory, CONFIG_FILE)
     if not os.path.isfile(path):
         raise UserError(f"model directory has no {CONFIG_FILE}", directory)
+    return read_config_file(path, **overrides)
+
+
+def read_config_file(path: str | os.PathLike, **overrides: Any) -> DNABERT2Config:
+    """Read a DNABERT-2 ``config.json`` file; ``overrides`` as in ``read_config``."""
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"not valid JSON: {exc}", path) from None
     if not isinstance(data, dict):
-        raise UserError("expected a JSON object", path)
+        raise UserError("expected a DNABERT-2 config.json object", path)
     try:
         config = DNABERT2Config.from_dict(data)
     except UserError as exc:
