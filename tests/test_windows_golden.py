@@ -35,6 +35,15 @@ def test_bed_summit_window_golden(tmp_path):
     assert_same(tmp_path / "r.tsv", GOLDEN / "expected_rejects.tsv")
 
 
+def test_bed_summit_window_golden_with_tiny_fetch_blocks(tmp_path, monkeypatch):
+    """Windows are fetched and built in blocks; block boundaries must not change the output."""
+    from enhancer_tools.genome import summit_windows
+
+    monkeypatch.setattr(summit_windows, "_WINDOWS_PER_BLOCK", 2)
+    monkeypatch.setattr(summit_windows, "_BLOCK", 60)
+    test_bed_summit_window_golden(tmp_path)
+
+
 def test_background_windows_golden(tmp_path):
     copy_inputs(tmp_path)
     res = invoke(background_main, ["-g", tmp_path / "genome.fa", "--exclude", GOLDEN / "expected_windows.bed",

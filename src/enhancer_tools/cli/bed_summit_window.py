@@ -104,8 +104,8 @@ def main(run, peaks, genome, output, bed, rejects, width, edge, summit_col, labe
     fasta = open_genome(genome)
     rejected = Rejects()
     with AtomicOutputs() as out:
-        fa_out = out.open(output, "wb")
-        bed_out = out.open(bed, "wb") if bed else None
+        fa_out = out.open(output, "wb", background=True)
+        bed_out = out.open(bed, "wb", background=True) if bed else None
         run.counts.update(make_summit_windows(peaks, fasta, opts, fa_out, bed_out, rejected))
         if rejects:
             rejected.write(out.open(rejects), peaks)

@@ -21,16 +21,17 @@ _NOT_DATA_FIRST[[ord(c) for c in "#tb \t\r\n"]] = True  # comment/track/browser/
 def _integers(buf: np.ndarray, a: np.ndarray, b: np.ndarray, allow_minus_one: bool):
     """Parse the decimal fields ``buf[a:b]``; returns (values, ok)."""
     length = b - a
-    idx = b[:, None] - _MAX_DIGITS + np.arange(_MAX_DIGITS)
+    width = int(min(_MAX_DIGITS, max(2, length.max()))) if len(a) else 2  # the widest field here, at most 12
+    idx = b[:, None] - width + np.arange(width)
     inside = idx >= a[:, None]
-    digits = buf[np.maximum(idx, 0)].astype(np.int64) - 48
+    digits = buf[np.maximum(idx, 0)] - np.uint8(48)  # a non-digit byte wraps to > 9
     neg = np.zeros(len(a), dtype=bool)
     if allow_minus_one:
         neg = (length == 2) & (buf[a] == ord("-"))
-        inside[neg, _MAX_DIGITS - 2] = False
+        inside[neg, width - 2] = False
     digits[~inside] = 0
-    ok = (length >= 1) & (length <= _MAX_DIGITS) & ((digits >= 0) & (digits <= 9)).all(axis=1)
-    values = digits @ _POWERS
+    ok = (length >= 1) & (length <= _MAX_DIGITS) & (digits <= 9).all(axis=1)
+    values = digits.astype(np.int64) @ _POWERS[-width:]
     if allow_minus_one:
         ok &= ~neg | (values == 1)
         values[neg] = -1

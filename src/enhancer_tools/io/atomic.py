@@ -55,8 +55,11 @@ class AtomicOutputs:
         os.close(fd)
         return tmp
 
-    def open(self, path: str | os.PathLike, mode: str = "w", newline: str | None = "\n") -> IO:
-        """Open a temporary stand-in for ``path``; text mode by default ('wb' for bytes)."""
+    def open(self, path: str | os.PathLike, mode: str = "w", newline: str | None = "\n", background: bool = False) -> IO:
+        """Open a temporary stand-in for ``path``; text mode by default ('wb' for bytes).
+
+        ``background`` (binary modes): writes happen in a thread (``BackgroundWriter``), for
+        tools that write large blocks while computing the next one."""
         path = os.fspath(path)
         tmp = self._temp_path(path)
         if path.endswith(".gz"):
@@ -65,6 +68,10 @@ class AtomicOutputs:
             fh = open(tmp, mode)
         else:
             fh = open(tmp, mode, newline=newline, encoding="utf-8", buffering=1 << 20)
+        if background and "b" in mode:
+            from enhancer_tools.io.background_writer import BackgroundWriter
+
+            fh = BackgroundWriter(fh)
         self._files.append((fh, tmp, path))
         return fh
 
