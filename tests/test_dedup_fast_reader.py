@@ -77,3 +77,22 @@ def test_unusual_blocks_go_to_the_generic_reader(text):
         batch = scan.split_block(text.encode(), None)
         if not scan.batch_keys(batch.seqs)[2]:
             raise scan.NotFastLayout
+
+
+def test_copy_ranges_copies_exactly_the_kept_bytes(tmp_path):
+    """The output writer reads the input in windows; any window size gives the same bytes."""
+    import io
+
+    from enhancer_tools.dataset.dedup import _copy_ranges
+
+    data = random.Random(1).randbytes(20000)
+    path = tmp_path / "in.bin"
+    path.write_bytes(data)
+    for trial in range(200):
+        r = random.Random(trial)
+        cuts = sorted({r.randrange(len(data)) for _ in range(r.randrange(1, 40))} | {0, len(data)})
+        runs = [(a, b) for a, b in zip(cuts, cuts[1:]) if r.random() < 0.6] or [(0, len(data))]
+        out = io.BytesIO()
+        _copy_ranges(path, np.array([a for a, _ in runs]), np.array([b for _, b in runs]), out,
+                     window=r.choice([7, 100, 1000, 1 << 20]))
+        assert out.getvalue() == b"".join(data[a:b] for a, b in runs), trial

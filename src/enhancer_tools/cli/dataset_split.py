@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 
@@ -181,11 +180,12 @@ def _run_split(run, datasets, outputs, fractions, seed, holdout, near, label_for
         if size and name not in outputs:
             raise UserError(f"{size} records fall into the {name} split, which has no output file; give --{name}")
     with AtomicOutputs() as out:
-        temp = {name: out.path(path) for name, path in outputs.items()}
+        temp = {}
         for s, name in enumerate(SPLITS):
             if name in outputs:
-                with (gzip.open if outputs[name].endswith(".gz") else open)(temp[name], "wb") as fh:
+                with out.open(outputs[name], "wb", background=True) as fh:
                     write_kept(inputs, split == s, fh)
+                temp[name] = out.temp_name(outputs[name])
         del inputs, group, split  # the self-check scans the outputs afresh
         report = audit_files({name: [temp[name]] for name in SPLITS if sizes[name]}, jobs=jobs, with_stats=False)
         _verify(report, [f for f, name in zip(fractions, SPLITS) if sizes[name]] if not holdout else None,

@@ -73,7 +73,7 @@ def main(run, inputs, output, label_for, conflicts, clusters, identity, jobs):
     if identity is not None:
         collapse_near_duplicates(data, plan, identity, conflicts, jobs)
     with AtomicOutputs() as out:
-        written = write_kept(data, plan.keep, out.open(output, "wb"))
+        written = write_kept(data, plan.keep, out.open(output, "wb", background=True))
         if clusters:
             write_clusters(data, plan, out.open(clusters))
     run.counts.update(plan.counts)
