@@ -55,3 +55,38 @@ def test_batch_keys_equal_one_at_a_time():
 def test_batch_keys_flag_non_iupac_letters():
     assert not batch_keys([b"ACGT", b"ACXT"])[2]
     assert not batch_keys([b"AC>T"])[2]
+
+
+def _block(seqs):
+    """A FASTA block and the [start, end) of each sequence in it, as numpy arrays."""
+    import numpy as np
+
+    text, starts, ends = b"", [], []
+    for i, s in enumerate(seqs):
+        text += b">r%d x\n" % i
+        starts.append(len(text))
+        text += s + b"\n"
+        ends.append(len(text) - 1)
+    return np.frombuffer(text, dtype=np.uint8), np.array(starts), np.array(ends)
+
+
+def test_compiled_block_keys_equal_batch_keys():
+    from enhancer_tools.dataset.canonical_block import block_base_counts, block_keys
+
+    rng = random.Random(5)
+    seqs = [("".join(rng.choice("ACGTNacgtnRYKMBVDHSWrykmbvdhsw") for _ in range(rng.randint(1, 60)))).encode()
+            for _ in range(500)]
+    seqs += [b"ACGT", b"acgt", b"TTTT", b"AAAA", b"A", b"N", b"GC", b"gC"]
+    assert block_keys(*_block(seqs)) == batch_keys(seqs)
+    gc, acgt = block_base_counts(*_block(seqs))
+    for s, g, t in zip(seqs, gc.tolist(), acgt.tolist()):
+        u = s.upper()
+        assert (g, t) == (u.count(b"G") + u.count(b"C"), sum(u.count(b) for b in (b"A", b"C", b"G", b"T")))
+
+
+def test_compiled_block_keys_flag_non_iupac_letters():
+    from enhancer_tools.dataset.canonical_block import block_keys
+
+    for bad in (b"ACXT", b"AC>T", b"AC T", b"ACU", b"AC-T", b"AC*T"):
+        assert not block_keys(*_block([b"ACGT", bad, b"GGCC"]))[2], bad
+    assert block_keys(*_block([b"ACGT", b"GGCC"]))[2]

@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 import pytest
+from xxhash import xxh3_128_digest
 
 from dataset_helpers import dataset_with_duplicates, invoke, write_fasta
 from enhancer_tools.cli.fasta_rc_dedup import main
@@ -53,12 +54,14 @@ def test_other_layouts_give_the_same_keys(tmp_path, records):
 
 def test_parallel_byte_ranges_agree(tmp_path, records, monkeypatch):
     path = write_fasta(tmp_path / "a.fa", records)
-    one = scan.scan_file(path, jobs=1)
-    monkeypatch.setattr(scan, "PARALLEL_MIN_BYTES", 1)
+    one = scan.scan_file(path, jobs=1, with_stats=True)  # small file: bytes methods, in this process
+    monkeypatch.setattr(scan, "PARALLEL_MIN_BYTES", 1)  # large file: the compiled kernel, in workers
     monkeypatch.setattr(scan, "BLOCK_BYTES", 999)
-    two = scan.scan_file(path, jobs=3)
-    same_records(one, two)
-    assert np.array_equal(one.start, two.start) and np.array_equal(one.end, two.end)
+    for jobs in (1, 3):
+        two = scan.scan_file(path, jobs=jobs, with_stats=True)
+        same_records(one, two)
+        for name in ("start", "end", "length", "gc", "acgt"):
+            assert np.array_equal(getattr(one, name), getattr(two, name)), name
 
 
 def test_dedup_output_identical_through_both_readers(tmp_path, records, monkeypatch):
@@ -70,13 +73,32 @@ def test_dedup_output_identical_through_both_readers(tmp_path, records, monkeypa
     assert (tmp_path / "fast.tsv").read_bytes() == (tmp_path / "slow.tsv").read_bytes()
 
 
-@pytest.mark.parametrize("text", [">a\nACGT\n\n>b\nACGG\n", ">a  x\nACGT\n", ">a\nAC\nGT\n", ">a\nACGT\n>b\nAC>GT\n",
-                                  "> a\nACGT\n", ">a\tx\nACGT\n", ">a\nACGU\n"])
+UNUSUAL_BLOCKS = [">a\nACGT\n\n>b\nACGG\n", ">a  x\nACGT\n", ">a\nAC\nGT\n", ">a\nACGT\n>b\nAC>GT\n", "> a\nACGT\n",
+                  ">a\tx\nACGT\n", ">a\nACGU\n", ">a x \nACGT\n", ">\nACGT\n", ">a\n>b\nACGT\n>c\nA\n", ">a\nAC GT\n",
+                  ">a\nACGT\r\n", ">a\n\n"]
+
+
+@pytest.mark.parametrize("text", UNUSUAL_BLOCKS)
 def test_unusual_blocks_go_to_the_generic_reader(text):
     with pytest.raises(scan.NotFastLayout):
         batch = scan.split_block(text.encode(), None)
         if not scan.batch_keys(batch.seqs)[2]:
             raise scan.NotFastLayout
+
+
+@pytest.mark.parametrize("text", UNUSUAL_BLOCKS)
+def test_unusual_blocks_leave_the_compiled_scanner_too(text):
+    with pytest.raises(scan.NotFastLayout):
+        scan._block_piece(text.encode(), 0, None, True)
+
+
+def test_compiled_scanner_reads_ids_labels_and_offsets():
+    block = b">r1 label=1 x\nACGT\n>r2\nacgg\n>r3 y label=0\nNNRY\n"
+    piece = scan._block_piece(block, 100, b"9", True)
+    assert piece.labels == [b"1", b"9", b"0"]
+    assert piece.ids == b"".join(xxh3_128_digest(i) for i in (b"r1", b"r2", b"r3"))
+    assert piece.starts.tolist() == [100, 119, 128] and piece.ends.tolist() == [119, 128, 147]
+    assert piece.stats.tolist() == [[4, 4, 4], [2, 3, 0], [4, 4, 0]]
 
 
 def test_copy_ranges_copies_exactly_the_kept_bytes(tmp_path):

@@ -72,7 +72,8 @@ def scan_inputs(paths: list, default_labels: list, jobs: int = 1, with_stats: bo
         remap = np.array([table.setdefault(x, len(table)) for x in r.labels] + [-1], np.int32)
         parts.append(remap[r.label])
     label = np.concatenate(parts) if parts else np.zeros(0, np.int32)
-    return Inputs(list(paths), list(default_labels), records, np.repeat(np.arange(len(paths)), sizes), offsets, label, list(table))
+    file_of = np.repeat(np.arange(len(paths), dtype=np.int32), sizes)
+    return Inputs(list(paths), list(default_labels), records, file_of, offsets, label, list(table))
 
 
 def first_of_groups(keys: np.ndarray) -> np.ndarray:
@@ -81,22 +82,29 @@ def first_of_groups(keys: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, np.int64)
     order = np.argsort(keys[:, 0], kind="stable")
-    ordered = keys[order]
-    same_hi = ordered[1:, 0] == ordered[:-1, 0]
-    if (same_hi & (ordered[1:, 1] != ordered[:-1, 1])).any():  # rare: equal high halves only
-        order = np.lexsort((keys[:, 1], keys[:, 0]))
-        ordered = keys[order]
-        same_hi = (ordered[1:] == ordered[:-1]).all(axis=1)
-    starts = np.concatenate(([True], ~same_hi))
-    first = order[starts][np.cumsum(starts) - 1]
+    same = keys[order, 0]
+    same = same[1:] == same[:-1]
+    if same.any():
+        low = keys[order, 1]
+        if (same & (low[1:] != low[:-1])).any():  # rare: equal high halves only
+            order = np.lexsort((keys[:, 1], keys[:, 0]))
+            same = (keys[order[1:]] == keys[order[:-1]]).all(axis=1)
+        del low
+    starts = np.concatenate(([True], ~same))
+    del same
+    first = order[starts]  # stable sort: the smallest index of each group
     out = np.empty(n, np.int64)
-    out[order] = first
+    out[order] = first[np.cumsum(starts) - 1]
     return out
 
 
 def check_unique_ids(inputs: Inputs) -> None:
     """Raise UserError at the first record whose id appeared before (in any input)."""
     ids = np.concatenate([r.id_key for r in inputs.records]) if inputs.records else np.zeros((0, 2), np.uint64)
+    high = np.sort(ids[:, 0])
+    if not (high[1:] == high[:-1]).any():  # the usual case, decided in a fraction of the memory
+        return
+    del high
     first = first_of_groups(ids)
     repeated = np.flatnonzero(first != np.arange(len(first)))
     if len(repeated):
@@ -193,7 +201,7 @@ def write_kept(inputs: Inputs, keep: np.ndarray, out) -> int:
     return written
 
 
-def _copy_ranges(path, starts: np.ndarray, ends: np.ndarray, out, window: int = 8 << 20) -> None:
+def _copy_ranges(path, starts: np.ndarray, ends: np.ndarray, out, window: int = 4 << 20) -> None:
     """Copy the byte ranges [starts[i], ends[i]) of ``path`` (ascending) to ``out``.
 
     The source is read in windows of about ``window`` bytes and the wanted pieces of each

@@ -30,6 +30,7 @@ from enhancer_tools.io.fasta import read_fasta
 
 BLOCK_BYTES = 4 << 20
 PARALLEL_MIN_BYTES = 32 << 20
+RANGE_BYTES = 256 << 20
 _LABEL = re.compile(rb" label=(\S*)")
 # Any of these sends the file to the generic reader, whose rules differ from a plain split.
 _UNUSUAL_BYTES = (b"\r", b"\t", b"\x0b", b"\x0c")
@@ -213,27 +214,94 @@ def iter_batches(path, default_label: str | None, fast: bool) -> Iterator[Batch]
         yield from generic_batches(path, default_label)
 
 
-def _scan_parts(batches, with_stats: bool) -> dict:
+@dataclass(slots=True)
+class _Piece:
+    """The per-record arrays of one block or batch, before they are concatenated."""
+
+    keys: bytes
+    orient: bytes
+    ids: bytes
+    labels: list
+    lines: list
+    starts: np.ndarray | None = None
+    ends: np.ndarray | None = None
+    stats: np.ndarray | None = None
+
+
+def _batch_piece(batch: Batch, with_stats: bool, offset: int | None = None) -> _Piece:
+    """Keys of a batch of records as Python objects (generic reader, or a fast-layout block
+    split by ``split_block`` at file ``offset``)."""
+    digests, codes, valid = batch_keys(batch.seqs)
+    if not valid:
+        raise NotFastLayout
+    piece = _Piece(digests, codes, b"".join(map(xxh3_128_digest, batch.ids)), batch.labels, batch.lines)
+    if offset is not None:
+        sizes = np.fromiter(map(len, batch.headers), np.int64, len(batch.headers))
+        sizes += np.fromiter(map(len, batch.seqs), np.int64, len(batch.seqs)) + 3  # '>', two newlines
+        piece.ends = offset + np.cumsum(sizes)
+        piece.starts = piece.ends - sizes
+    if with_stats:
+        ups = list(map(bytes.upper, batch.seqs))
+        counts = [np.fromiter(map(bytes.count, ups, repeat(base)), np.int64, len(ups)) for base in (b"A", b"C", b"G", b"T")]
+        piece.stats = np.stack([np.fromiter(map(len, ups), np.int64, len(ups)), counts[1] + counts[2], sum(counts)])
+    return piece
+
+
+def _block_piece(block: bytes, offset: int, default_label: bytes | None, with_stats: bool) -> _Piece:
+    """Keys of a block of whole records in the fast layout, computed on the block's bytes
+    (``canonical_block``); NotFastLayout when the block is not in that layout or holds a
+    letter that is not an IUPAC code (the generic reader then names the line)."""
+    from enhancer_tools.dataset.canonical_block import block_base_counts, block_keys
+
+    if not block.isascii() or any(u in block for u in _UNUSUAL_BYTES):
+        raise NotFastLayout
+    buf = np.frombuffer(block, dtype=np.uint8)
+    line_ends = np.flatnonzero(buf == 10)
+    if len(line_ends) % 2:
+        raise NotFastLayout
+    head_starts = np.concatenate(([0], line_ends[1:-1:2] + 1))
+    head_ends, seq_ends = line_ends[0::2], line_ends[1::2]
+    seq_starts = head_ends + 1
+    if (buf[head_starts] != ord(">")).any() or (seq_ends == seq_starts).any():
+        raise NotFastLayout
+    digests, codes, valid = block_keys(buf, seq_starts, seq_ends)
+    if not valid:
+        raise NotFastLayout
+    # Letters are valid, so spaces are in headers: refuse the header shapes of _UNUSUAL_HEADER.
+    spaces = np.flatnonzero(buf == 32)
+    after_gt = buf[head_starts + 1]
+    if (np.diff(spaces) == 1).any() or (buf[spaces + 1] == 10).any() or ((after_gt == 32) | (after_gt == 10)).any():
+        raise NotFastLayout
+    first_space = spaces[np.minimum(np.searchsorted(spaces, head_starts), len(spaces) - 1)] if len(spaces) else head_ends
+    id_ends = np.where((first_space > head_starts) & (first_space < head_ends), first_space, head_ends)
+    view = memoryview(block)
+    ids = b"".join([xxh3_128_digest(view[a + 1 : b]) for a, b in zip(head_starts.tolist(), id_ends.tolist())])
+    if b"label=" in block:
+        labels = [_label_of(block[a + 1 : b], default_label) for a, b in zip(head_starts.tolist(), head_ends.tolist())]
+    else:
+        labels = [default_label] * len(head_starts)
+    piece = _Piece(digests, codes, ids, labels, [], offset + head_starts, offset + seq_ends + 1)
+    if with_stats:
+        gc, acgt = block_base_counts(buf, seq_starts, seq_ends)
+        piece.stats = np.stack([seq_ends - seq_starts, gc, acgt])
+    return piece
+
+
+def _collect(pieces) -> dict:
+    """Concatenate pieces into the per-file arrays (labels as indices into a table)."""
     keys, orient, ids, labels, starts, ends, lines, stats = [], [], [], [], [], [], [], []
     table: dict = {}
-    for offset, batch in batches:
-        digests, codes, valid = batch_keys(batch.seqs)
-        if not valid:
-            raise NotFastLayout
-        keys.append(digests)
-        orient.append(codes)
-        ids.append(b"".join(map(xxh3_128_digest, batch.ids)))
-        labels.append(np.array([table.setdefault(x, len(table)) if x is not None else -1 for x in batch.labels], np.int32))
-        lines.extend(batch.lines)
-        if offset is not None:
-            sizes = np.fromiter(map(len, batch.headers), np.int64, len(batch.headers))
-            sizes += np.fromiter(map(len, batch.seqs), np.int64, len(batch.seqs)) + 3
-            ends.append(offset + np.cumsum(sizes))
-            starts.append(ends[-1] - sizes)
-        if with_stats:
-            ups = list(map(bytes.upper, batch.seqs))
-            counts = [np.fromiter(map(bytes.count, ups, repeat(base)), np.int64, len(ups)) for base in (b"A", b"C", b"G", b"T")]
-            stats.append(np.stack([np.fromiter(map(len, ups), np.int64, len(ups)), counts[1] + counts[2], sum(counts)]))
+    for p in pieces:
+        keys.append(p.keys)
+        orient.append(p.orient)
+        ids.append(p.ids)
+        labels.append(np.array([table.setdefault(x, len(table)) if x is not None else -1 for x in p.labels], np.int32))
+        lines.extend(p.lines)
+        if p.starts is not None:
+            starts.append(p.starts)
+            ends.append(p.ends)
+        if p.stats is not None:
+            stats.append(p.stats)
     return {
         "keys": _digest_array(b"".join(keys)), "orient": np.frombuffer(b"".join(orient), np.uint8),
         "ids": _digest_array(b"".join(ids)), "table": list(table),
@@ -244,8 +312,11 @@ def _scan_parts(batches, with_stats: bool) -> dict:
 
 
 def _scan_range(args) -> dict:
-    path, start, stop, dl, with_stats = args
-    return _scan_parts(fast_range_batches(path, start, stop, dl), with_stats)
+    path, start, stop, dl, with_stats, compiled = args
+    blocks = _fast_blocks(path, start, stop)
+    if compiled:
+        return _collect(_block_piece(block, offset, dl, with_stats) for offset, block in blocks)
+    return _collect(_batch_piece(split_block(block, dl), with_stats, offset) for offset, block in blocks)
 
 
 def scan_file(path, default_label: str | None = None, jobs: int = 1, with_stats: bool = False) -> Records:
@@ -257,17 +328,23 @@ def scan_file(path, default_label: str | None = None, jobs: int = 1, with_stats:
     parts = None
     try:
         size = _check_fast_file(path)
-        bounds = _range_bounds(path, size, jobs if size >= PARALLEL_MIN_BYTES else 1)
-        tasks = [(path, a, b, dl, with_stats) for a, b in zip(bounds, bounds[1:])]
-        if len(tasks) > 1:
-            with ProcessPoolExecutor(len(tasks), mp_context=multiprocessing.get_context("fork")) as pool:
+        large = size >= PARALLEL_MIN_BYTES
+        # A large file is scanned by the compiled kernel in worker processes (even with one
+        # job): numba's ~170 MB and ~1 s of start-up stay out of this process, which goes on
+        # to hold every key. Ranges of at most RANGE_BYTES keep each worker's results (and
+        # their pickled copy) small. A small file is read here, by bytes methods.
+        ranges = max(jobs, -(-size // RANGE_BYTES)) if large else 1
+        bounds = _range_bounds(path, size, ranges)
+        tasks = [(path, a, b, dl, with_stats, large) for a, b in zip(bounds, bounds[1:])]
+        if large:
+            with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
                 parts = list(pool.map(_scan_range, tasks))
         else:
             parts = [_scan_range(t) for t in tasks]
     except (NotFastLayout, OSError):
         parts = None
     if parts is None:
-        parts = [_scan_parts(((None, b) for b in generic_batches(path, default_label)), with_stats)]
+        parts = [_collect(_batch_piece(b, with_stats) for b in generic_batches(path, default_label))]
     return _merge(parts)
 
 
