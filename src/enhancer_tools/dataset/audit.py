@@ -41,8 +41,7 @@ def _cohens_d(a: np.ndarray, b: np.ndarray) -> float | None:
 def audit_inputs(inputs: Inputs, split: np.ndarray, names: list[str], near_identity: float | None = None, threads: int = 1) -> dict:
     """The audit of records already scanned (``split`` = split index of each record); the
     length and GC part only when they were scanned ``with_stats``."""
-    keys = np.concatenate([r.keys for r in inputs.records])
-    orient = np.concatenate([r.orient for r in inputs.records])
+    keys, orient = inputs.column("keys"), inputs.column("orient")
     label_names = [inputs.labels[c] if c >= 0 else "(none)" for c in range(-1, len(inputs.labels))]
     label = inputs.label
 
@@ -83,9 +82,9 @@ def audit_inputs(inputs: Inputs, split: np.ndarray, names: list[str], near_ident
 
 
 def _class_statistics(report: dict, inputs: Inputs, label_names: list[str]) -> None:
-    length = np.concatenate([r.length for r in inputs.records]).astype(np.float64)
-    gc = np.concatenate([r.gc for r in inputs.records]).astype(np.float64)
-    acgt = np.concatenate([r.acgt for r in inputs.records]).astype(np.float64)
+    length = inputs.column("length").astype(np.float64)
+    gc = inputs.column("gc").astype(np.float64)
+    acgt = inputs.column("acgt").astype(np.float64)
     gc_frac = np.divide(gc, acgt, out=np.zeros_like(gc), where=acgt > 0)
     label = inputs.label
     codes = np.unique(label).tolist()

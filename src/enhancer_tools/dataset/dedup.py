@@ -40,6 +40,12 @@ class Inputs:
     def n(self) -> int:
         return len(self.file_of)
 
+    def column(self, name: str) -> np.ndarray:
+        """A per-record array (``Records`` field ``name``) over all inputs; not a copy when
+        there is one input (these arrays are tens of MB at study scale)."""
+        arrays = [getattr(r, name) for r in self.records]
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
     def where(self, i: int) -> tuple[str, int]:
         """(path, header line) of global record ``i``."""
         f = int(self.file_of[i])
@@ -100,7 +106,7 @@ def first_of_groups(keys: np.ndarray) -> np.ndarray:
 
 def check_unique_ids(inputs: Inputs) -> None:
     """Raise UserError at the first record whose id appeared before (in any input)."""
-    ids = np.concatenate([r.id_key for r in inputs.records]) if inputs.records else np.zeros((0, 2), np.uint64)
+    ids = inputs.column("id_key")
     high = np.sort(ids[:, 0])
     if not (high[1:] == high[:-1]).any():  # the usual case, decided in a fraction of the memory
         return
@@ -116,12 +122,10 @@ def check_unique_ids(inputs: Inputs) -> None:
 
 def plan_dedup(inputs: Inputs, conflicts: str = "drop") -> DedupPlan:
     """Group records by canonical key, classify duplicates, and resolve label conflicts."""
-    keys = np.concatenate([r.keys for r in inputs.records]) if inputs.records else np.zeros((0, 2), np.uint64)
-    orient = np.concatenate([r.orient for r in inputs.records]) if inputs.records else np.zeros(0, np.uint8)
+    keys, orient = inputs.column("keys"), inputs.column("orient")
     n = inputs.n
     first = first_of_groups(keys)
-    idx = np.arange(n)
-    dup = first != idx
+    dup = first != np.arange(n)
     relation = np.full(n, UNIQUE, np.uint8)
     relation[first[dup]] = FIRST
     same_strand = (orient == orient[first]) | (orient == PALINDROME)
@@ -185,7 +189,7 @@ def write_kept(inputs: Inputs, keep: np.ndarray, out) -> int:
         mask = keep[lo : lo + len(rec)]
         written += int(mask.sum())
         if rec.start is not None and inputs.default_labels[f] is None:
-            _copy_ranges(path, rec.start[mask], rec.end[mask], out)
+            _copy_ranges(path, rec.start, rec.end, mask, out)
             continue
         suffix = f" label={inputs.default_labels[f]}".encode() if inputs.default_labels[f] is not None else b""
         pos = 0
@@ -201,35 +205,37 @@ def write_kept(inputs: Inputs, keep: np.ndarray, out) -> int:
     return written
 
 
-def _copy_ranges(path, starts: np.ndarray, ends: np.ndarray, out, window: int = 4 << 20) -> None:
-    """Copy the byte ranges [starts[i], ends[i]) of ``path`` (ascending) to ``out``.
+def _copy_ranges(path, starts: np.ndarray, ends: np.ndarray, mask: np.ndarray, out, window: int = 4 << 20) -> None:
+    """Copy the records [starts[i], ends[i]) of ``path`` where ``mask`` is true to ``out``. The
+    records tile the file (ends[i] == starts[i + 1], as the fast reader's always do), so each
+    run of kept records is one byte range.
 
     The source is read in windows of about ``window`` bytes and the wanted pieces of each
     are written at once: with ``out`` a ``BackgroundWriter`` the kernel's copy into the output
     overlaps the next read (2-3x faster than one copy_file_range call per run of kept records).
     """
-    if not len(starts):
+    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1  # runs of kept records
+    if not len(first):
         return
-    breaks = np.flatnonzero(starts[1:] != ends[:-1]) + 1
-    run_starts = starts[np.concatenate(([0], breaks))]
-    run_ends = ends[np.concatenate((breaks - 1, [len(ends) - 1]))]
+    run_starts, run_ends = starts[first], ends[last]
     pieces = (run_ends - run_starts + window - 1) // window  # long runs are cut into window-sized pieces
     if (pieces > 1).any():
         k = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
         run_starts = np.repeat(run_starts, pieces) + k * window
         run_ends = np.minimum(run_starts + window, np.repeat(run_ends, pieces))
     # each read takes the pieces that start within ``window`` bytes of its first one
-    first = np.searchsorted(run_starts, np.arange(run_starts[0], run_ends[-1], window), side="left")
-    bounds = np.unique(np.concatenate((first, [len(run_starts)])))
-    run_starts, run_ends = run_starts.tolist(), run_ends.tolist()
+    bounds = np.searchsorted(run_starts, np.arange(run_starts[0], run_ends[-1], window), side="left")
+    bounds = np.unique(np.concatenate((bounds, [len(run_starts)])))
     with open(path, "rb", buffering=0) as src:
         for i, j in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-            lo, hi = run_starts[i], run_ends[j - 1]
+            a_s, b_s = run_starts[i:j].tolist(), run_ends[i:j].tolist()
+            lo, hi = a_s[0], b_s[-1]
             data = os.pread(src.fileno(), hi - lo, lo)
             if len(data) != hi - lo:
                 raise UserError("file changed while it was being read", path)
             view = memoryview(data)
-            out.write(b"".join([view[a - lo : b - lo] for a, b in zip(run_starts[i:j], run_ends[i:j])]))
+            out.write(b"".join([view[a - lo : b - lo] for a, b in zip(a_s, b_s)]))
 
 
 def iter_sequences(inputs: Inputs, wanted: np.ndarray):

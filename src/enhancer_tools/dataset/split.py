@@ -22,7 +22,7 @@ _REGION_CHROM = re.compile(rb"(?:^| )region=([^:\s]+):")
 
 def record_groups(inputs: Inputs, near_identity: float | None = None, threads: int = 1) -> np.ndarray:
     """Group index (the index of the group's first record) for every record."""
-    keys = np.concatenate([r.keys for r in inputs.records])
+    keys = inputs.column("keys")
     group = first_of_groups(keys)
     if near_identity is not None:
         from enhancer_tools.dataset.near_duplicates import cluster
