@@ -125,3 +125,29 @@ def test_stats_only_with_the_real_dnabert2_tokenizer(tmp_path):
     assert stats["sequences"] == 40 and stats["non_acgt_bases"] == 16
     assert 3.0 < stats["bp_per_token"] < 8.0
     assert stats["recommended_max_length"] % 8 == 0
+
+
+def test_workers_reading_the_file_count_the_same_as_the_stream(tmp_path):
+    from enhancer_tools.tokenize.lengths import count_token_lengths_in_file
+
+    seqs = [line.strip() for line in TRAIN.read_text().splitlines() if not line.startswith(">")] * 3
+    seqs[1] = seqs[1].lower()
+    fasta = tmp_path / "one_line.fa"
+    fasta.write_text("".join(f">s{i} label=1\n{s}\n" for i, s in enumerate(seqs)))
+    text = OURS.read_text()
+    streamed = count_token_lengths(text, seqs, workers=1, chunk_size=7)
+    read = count_token_lengths_in_file(text, fasta, workers=2, chunk_size=7, range_bytes=500)
+    assert np.array_equal(np.trim_zeros(streamed[0], "b"), np.trim_zeros(read[0], "b")) and streamed[1:] == read[1:]
+    wrapped = tmp_path / "wrapped.fa"
+    wrapped.write_text("".join(f">s{i}\n{s[:10]}\n{s[10:]}\n" for i, s in enumerate(seqs)))
+    assert count_token_lengths_in_file(text, wrapped, workers=1) is None
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">a\nACGT\n>b\nACXT\n")
+    assert count_token_lengths_in_file(text, bad, workers=1) is None
+
+
+def test_stats_only_names_a_bad_letter_whichever_reader_runs(tmp_path):
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">a\nACGT\n>b\nACGTXZ\n")
+    result = CliRunner().invoke(main, ["--stats-only", "--tokenizer", str(OURS), str(fasta), "--threads", "1"])
+    assert result.exit_code == 2 and "not IUPAC" in result.output and ":4" in result.output, result.output

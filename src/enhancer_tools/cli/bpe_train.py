@@ -131,8 +131,10 @@ def _length_stats(tokenizer_path, train, max_length, workers, run) -> dict:
     from enhancer_tools.tokenize.lengths import token_length_stats
 
     started = time.time()
-    stats = token_length_stats(tokenizer_path, progress(_sequences(train), "token lengths", unit="seq"),
-                               max_length, workers)
+    def streamed():  # a generator: its progress bar appears only if the stream is used
+        yield from progress(_sequences(train), "token lengths", unit="seq")
+
+    stats = token_length_stats(tokenizer_path, streamed(), max_length, workers, fasta=train)
     run.extra.setdefault("timings", {})["length_stats_seconds"] = round(time.time() - started, 2)
     per = stats["tokens_per_sequence"]
     run.counts["sequences"] = stats["sequences"]

@@ -116,6 +116,53 @@ def count_token_lengths(
     return totals.histogram, totals.bases, totals.non_acgt
 
 
+def _count_range(args: tuple) -> tuple[np.ndarray, int, int]:
+    """``_count_chunk`` over the records of a byte range of a fast-layout FASTA (see
+    ``dataset.scan``), read by this worker; NotFastLayout when the range is not in that
+    layout or holds a letter that is not an IUPAC code."""
+    from enhancer_tools.dataset.scan import NotFastLayout, _fast_blocks, split_block
+    from enhancer_tools.seq import invalid_characters
+
+    path, start, stop, chunk_size = args
+    totals = _Totals()
+    for _, block in _fast_blocks(path, start, stop):
+        seqs = split_block(block, None).seqs
+        if invalid_characters(b"".join(seqs)):
+            raise NotFastLayout
+        for i in range(0, len(seqs), chunk_size):
+            totals.add(_count_chunk([s.decode("ascii") for s in seqs[i : i + chunk_size]]))
+    return totals.histogram, totals.bases, totals.non_acgt
+
+
+def count_token_lengths_in_file(tokenizer_json: str, path, workers: int, chunk_size: int = 2000,
+                                range_bytes: int = 16 << 20) -> tuple[np.ndarray, int, int] | None:
+    """``count_token_lengths`` of every sequence of a FASTA file in the fast layout (one line
+    per sequence), with each worker reading its own byte ranges: no parsing or pickling of
+    2 GB of sequences in this process. None when the file is not in that layout (the caller
+    then streams it through the generic reader, which also names any bad line)."""
+    import multiprocessing
+
+    from enhancer_tools.dataset.scan import NotFastLayout, _check_fast_file, _range_bounds
+    from enhancer_tools.progress import progress
+
+    try:
+        size = _check_fast_file(path)
+    except (NotFastLayout, OSError):
+        return None
+    bounds = _range_bounds(path, size, max(1, -(-size // range_bytes)))
+    tasks = [(path, a, b, chunk_size) for a, b in zip(bounds, bounds[1:])]
+    totals = _Totals()
+    context = multiprocessing.get_context("spawn")  # see count_token_lengths
+    try:
+        with ProcessPoolExecutor(max(1, workers), mp_context=context, initializer=_init_worker,
+                                 initargs=(tokenizer_json,)) as pool:
+            for part in progress(pool.map(_count_range, tasks), "token lengths", total=len(tasks), unit="range"):
+                totals.add(part)
+    except NotFastLayout:
+        return None
+    return totals.histogram, totals.bases, totals.non_acgt
+
+
 def summarize(histogram: np.ndarray, bases: int, non_acgt: int, max_length: int | None = None) -> dict[str, Any]:
     """Statistics from a token-count histogram (index = tokens of a sequence, no specials).
 
@@ -172,9 +219,14 @@ def token_length_stats(
     max_length: int | None = None,
     workers: int = 1,
     chunk_size: int = 2000,
+    fasta: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
-    """Token-length statistics of every sequence in ``seqs`` under the tokenizer file (see
-    ``summarize``). The tokenizer is loaded (and checked) with ``load_tokenizer``."""
+    """Token-length statistics of every sequence under the tokenizer file (see ``summarize``).
+
+    ``seqs`` streams the sequences; when they are the records of the file ``fasta`` and it is
+    a plain one-line-per-sequence FASTA, workers read it directly instead and ``seqs`` is
+    not consumed.
+    The tokenizer is loaded (and checked) with ``load_tokenizer``."""
     from enhancer_tools.errors import UserError
     from enhancer_tools.tokenize.encode import load_tokenizer
 
@@ -183,7 +235,10 @@ def token_length_stats(
     load_tokenizer(tokenizer_path)
     with open(tokenizer_path, encoding="utf-8") as fh:
         tokenizer_json = fh.read()
-    histogram, bases, non_acgt = count_token_lengths(tokenizer_json, seqs, workers, chunk_size)
+    counted = count_token_lengths_in_file(tokenizer_json, fasta, workers, chunk_size) if fasta else None
+    if counted is None:
+        counted = count_token_lengths(tokenizer_json, seqs, workers, chunk_size)
+    histogram, bases, non_acgt = counted
     if histogram.sum() == 0:
         raise UserError("no sequences to measure")
     return summarize(histogram, bases, non_acgt, max_length)
