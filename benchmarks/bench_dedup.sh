@@ -53,7 +53,7 @@ anchor_cpu = statistics.median(v[3] for v in by["seqkit rmdup -s -i -j 2"])
 load = open("/proc/loadavg").read().split()[:3]
 print(f"Machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, "
       f"{platform.processor() or platform.machine()}, Python {platform.python_version()}; load average at the end {' '.join(load)} "
-      "(other helpers share the machine: compare only figures from the same run).\n")
+      "(the tools alternate: compare only figures from the same run).\n")
 print(f"Input: {n:,} records x 1 kb; truth (canonical, case-insensitive) {truth:,} unique. Runs per tool: {reps}.\n")
 print("| tool | median wall s (min-max) | CPU s (user+sys) | peak RSS MB | records out | matches truth | x seqkit wall | x seqkit CPU |")
 print("|---|---|---:|---:|---:|---|---:|---:|")

@@ -100,7 +100,7 @@ def main():
     lines = [
         f"# Windows benchmark ({args.scale}, {time.strftime('%Y-%m-%d %H:%M')})", "",
         f"Machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
-        f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (other jobs were running: compare only "
+        f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (the two tools alternate: compare "
         "the ratio within this run). Data: `make_data.py --scale "
         f"{args.scale} --seed 1`. Raw logs: `{runs}`.", "",
         "| tool | peaks | runs | median wall s (min–max) | median CPU s | peak RSS | speed-up vs anchor |",

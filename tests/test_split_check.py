@@ -36,8 +36,10 @@ def test_overlaps_counted_by_kind(tmp_path):
 def test_strict_exits_non_zero_on_leakage(tmp_path):
     a = write_fasta(tmp_path / "a.fa", [("a label=1", "ACGTAAC")])
     b = write_fasta(tmp_path / "b.fa", [("b label=1", "GTTACGT")])
-    res = invoke(main, ["--check", a, b, "--strict"])
+    res = invoke(main, ["--check", a, b, "--strict", "--json", tmp_path / "audit.json"])
     assert res.exit_code == 2 and "leakage between splits: 1 records" in res.output
+    audit = json.loads((tmp_path / "audit.json").read_text())  # the report is kept for MultiQC
+    assert audit["counts"]["leaking_records"] == 1
     c = write_fasta(tmp_path / "c.fa", [("c label=1", "GGGGGGA")])
     assert invoke(main, ["--check", a, c, "--strict"]).exit_code == 0
 

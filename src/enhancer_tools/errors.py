@@ -23,3 +23,8 @@ class UserError(Exception):
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         return f"{where}{self.message}"
+
+
+class CheckFailed(UserError):
+    """A check the user asked to fail on (``--strict``) found a problem. The tool ran to the end,
+    so its run info (``--json``) is still written before the exit with code 2."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import click
 
 from enhancer_tools import __version__
-from enhancer_tools.errors import UserError
+from enhancer_tools.errors import CheckFailed, UserError
 from enhancer_tools.io.runinfo import RunInfo
 from enhancer_tools.progress import set_quiet
 
@@ -66,6 +66,8 @@ def tool_command(name: str, **command_kwargs) -> Callable:
                 if json_path:
                     run.write(json_path)
             except UserError as exc:
+                if isinstance(exc, CheckFailed) and json_path:
+                    run.write(json_path)
                 if debug:
                     raise
                 click.echo(f"Error: {exc}", err=True)

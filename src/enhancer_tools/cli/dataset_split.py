@@ -9,7 +9,7 @@ import click
 
 from enhancer_tools.cli.common import output_option, tool_command
 from enhancer_tools.cli.fasta_rc_dedup import parse_label_for
-from enhancer_tools.errors import UserError
+from enhancer_tools.errors import CheckFailed, UserError
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def _run_check(run, datasets, label_for, strict, near_identity, jobs):
     run.counts["leaking_records"] = report["leaking_records"]
     click.echo(_summary(report))
     if strict and report["leaking_records"]:
-        raise UserError(f"leakage between splits: {report['leaking_records']} records (--strict)")
+        raise CheckFailed(f"leakage between splits: {report['leaking_records']} records (--strict)")
 
 
 def _run_split(run, datasets, outputs, fractions, seed, holdout, near, label_for, jobs):
