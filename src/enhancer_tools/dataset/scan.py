@@ -1,11 +1,13 @@
 """Read labelled sequence files into per-record arrays of canonical keys, fast.
 
-Two readers give identical results. The fast one handles the common layout (uncompressed
-FASTA starting with '>', one sequence line per record, LF line ends, ASCII headers with single
-spaces, a final newline): it reads large blocks, splits them with bytes operations and scans
-byte ranges of one file in several processes. A file not in that layout goes to the generic
-reader (``io.fasta`` / ``io.dataset``: gzip, CRLF, wrapped lines, blank lines, TSV/CSV
-tables), which also produces every error message with its line number.
+Three readers give identical results. The fast layout (uncompressed FASTA starting with '>',
+one sequence line per record, LF line ends, ASCII headers with single spaces, a final newline)
+is read in large blocks of whole records: a small file in this process, split with bytes
+operations (``split_block`` + ``canonical.batch_keys``); a large one in byte ranges by worker
+processes, which compute the keys on the block's bytes with the compiled kernel of
+``canonical_block``. A file not in that layout goes to the generic reader (``io.fasta`` /
+``io.dataset``: gzip, CRLF, wrapped lines, blank lines, TSV/CSV tables), which also produces
+every error message with its line number.
 """
 
 from __future__ import annotations
