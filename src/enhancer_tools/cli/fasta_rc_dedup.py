@@ -61,19 +61,30 @@ def parse_label_for(pairs: tuple[str, ...], inputs: tuple[str, ...]) -> list[str
 def main(run, inputs, output, label_for, conflicts, clusters, identity, jobs):
     # numpy and the readers load here, not at import: --help stays fast
     from enhancer_tools.dataset.dedup import (
-        check_unique_ids, collapse_near_duplicates, plan_dedup, scan_inputs, write_clusters, write_kept,
+        FirstOccurrenceWriter, check_unique_ids, collapse_near_duplicates, plan_dedup, scan_inputs, write_clusters,
+        write_kept,
     )
 
     refuse_overwriting_inputs([output, clusters], inputs)
     labels = parse_label_for(label_for, inputs)
     run.add_input("inputs", list(inputs))
-    data = scan_inputs(list(inputs), labels, jobs)
-    check_unique_ids(data)
-    plan = plan_dedup(data, conflicts)
-    if identity is not None:
-        collapse_near_duplicates(data, plan, identity, conflicts, jobs)
     with AtomicOutputs() as out:
-        written = write_kept(data, plan.keep, out.open(output, "wb", background=True))
+        # The first occurrences are written, as they are, while the scan runs; if the plan (label
+        # conflicts, near duplicates) keeps other records, the output is written again. Records
+        # that get a label= from --label-for are rewritten, not copied, so they are not streamed.
+        stream = identity is None and all(label is None for label in labels)
+        streamed = FirstOccurrenceWriter(out.open(output, "wb", background=True)) if stream else None
+        data = scan_inputs(list(inputs), labels, jobs, on_part=streamed.add_part if streamed else None)
+        if streamed is not None:
+            streamed.finish()
+        check_unique_ids(data)
+        plan = plan_dedup(data, conflicts)
+        if identity is not None:
+            collapse_near_duplicates(data, plan, identity, conflicts, jobs)
+        if streamed is not None and streamed.matches(plan.keep):
+            written = int(plan.keep.sum())
+        else:
+            written = write_kept(data, plan.keep, out.reopen(output, "wb", background=True))
         if clusters:
             write_clusters(data, plan, out.open(clusters))
     run.counts.update(plan.counts)

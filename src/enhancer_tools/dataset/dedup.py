@@ -67,9 +67,11 @@ UNIQUE, FIRST, EXACT, REVCOMP, NEAR = 0, 1, 2, 3, 4
 RELATION_NAMES = {FIRST: "first", EXACT: "exact", REVCOMP: "reverse_complement", NEAR: "near_duplicate"}
 
 
-def scan_inputs(paths: list, default_labels: list, jobs: int = 1, with_stats: bool = False) -> Inputs:
-    """Scan every input file and merge the per-file label tables into one."""
-    records = [scan_file(p, lab, jobs, with_stats) for p, lab in zip(paths, default_labels)]
+def scan_inputs(paths: list, default_labels: list, jobs: int = 1, with_stats: bool = False, on_part=None) -> Inputs:
+    """Scan every input file and merge the per-file label tables into one (``on_part``: see
+    ``scan.scan_file``)."""
+    records = [scan_file(p, lab, jobs, with_stats, on_part) for p, lab in zip(paths, default_labels)]
+    _return_freed_memory()
     sizes = np.array([len(r) for r in records], np.int64)
     offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     table: dict = {}
@@ -80,6 +82,17 @@ def scan_inputs(paths: list, default_labels: list, jobs: int = 1, with_stats: bo
     label = np.concatenate(parts) if parts else np.zeros(0, np.int32)
     file_of = np.repeat(np.arange(len(paths), dtype=np.int32), sizes)
     return Inputs(list(paths), list(default_labels), records, file_of, offsets, label, list(table))
+
+
+def _return_freed_memory() -> None:
+    """Give the heap memory freed by the scan (tens of MB of per-part arrays) back to the
+    system (glibc's malloc_trim), so that it does not count twice in the peak; a no-op elsewhere."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def first_of_groups(keys: np.ndarray) -> np.ndarray:
@@ -203,6 +216,46 @@ def write_kept(inputs: Inputs, keep: np.ndarray, out) -> int:
             pos += len(batch.seqs)
             out.write(b"".join(chunk))
     return written
+
+
+class FirstOccurrenceWriter:
+    """Writes, while the inputs are still being scanned, every record whose key has not been
+    seen before it: the output when no label conflict changes the plan (checked afterwards by
+    ``matches``), so writing overlaps scanning instead of following it.
+
+    Earlier parts are remembered by the high 64 bits of their keys only (16 MB for 2 M keys);
+    a rare collision there, a label conflict, or a part without byte ranges makes ``matches``
+    false, and the caller writes the output again from the plan.
+    """
+
+    def __init__(self, out) -> None:
+        self.out = out
+        self.seen = np.zeros(0, np.uint64)
+        self.masks: list[np.ndarray] = []
+        self.valid = True
+
+    def add_part(self, path: str, part: dict | None) -> None:
+        """``scan_file``'s ``on_part`` callback."""
+        if part is None or part["starts"] is None or not self.valid:
+            self.valid = False
+            return
+        keys = part["keys"]
+        high = keys[:, 0]
+        keep = first_of_groups(keys) == np.arange(len(keys))
+        if len(self.seen):
+            at = np.minimum(np.searchsorted(self.seen, high), len(self.seen) - 1)
+            keep &= self.seen[at] != high
+        self.masks.append(keep)
+        self.seen = np.sort(np.concatenate((self.seen, high[keep])), kind="stable")  # merges two sorted runs
+        _copy_ranges(path, part["starts"], part["ends"], keep, self.out)
+
+    def finish(self) -> None:
+        """Free the seen keys (the scan is over; the writer thread may still be writing)."""
+        self.seen = np.zeros(0, np.uint64)
+
+    def matches(self, keep: np.ndarray) -> bool:
+        """Whether what was written is exactly the records that ``keep`` marks."""
+        return self.valid and bool(self.masks) and np.array_equal(np.concatenate(self.masks), keep)
 
 
 def _copy_ranges(path, starts: np.ndarray, ends: np.ndarray, mask: np.ndarray, out, window: int = 4 << 20) -> None:

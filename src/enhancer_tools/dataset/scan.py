@@ -16,7 +16,7 @@ import multiprocessing
 import operator
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -321,11 +321,20 @@ def _scan_range(args) -> dict:
     return _collect(_batch_piece(split_block(block, dl), with_stats, offset) for offset, block in blocks)
 
 
-def scan_file(path, default_label: str | None = None, jobs: int = 1, with_stats: bool = False) -> Records:
+def scan_file(path, default_label: str | None = None, jobs: int = 1, with_stats: bool = False,
+              on_part: Callable[[str, dict | None], None] | None = None) -> Records:
     """Canonical keys and the other per-record arrays of one labelled sequence file.
 
-    Raises UserError (file, line) for anything the generic readers reject.
+    ``on_part(path, part)``, when given, sees each part (the arrays of consecutive records) in
+    file order as soon as it is scanned, or ``None`` when the parts seen so far are void (the
+    file turned out not to be in the fast layout and is read again). Raises UserError (file,
+    line) for anything the generic readers reject.
     """
+    def seen(part: dict) -> dict:
+        if on_part is not None:
+            on_part(path, part)
+        return part
+
     dl = default_label.encode() if default_label is not None else None
     parts = None
     try:
@@ -340,13 +349,15 @@ def scan_file(path, default_label: str | None = None, jobs: int = 1, with_stats:
         tasks = [(path, a, b, dl, with_stats, large) for a, b in zip(bounds, bounds[1:])]
         if large:
             with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:
-                parts = list(pool.map(_scan_range, tasks))
+                parts = [seen(part) for part in pool.map(_scan_range, tasks)]
         else:
-            parts = [_scan_range(t) for t in tasks]
+            parts = [seen(_scan_range(t)) for t in tasks]
     except (NotFastLayout, OSError):
         parts = None
+        if on_part is not None:
+            on_part(path, None)
     if parts is None:
-        parts = [_collect(_batch_piece(b, with_stats) for b in generic_batches(path, default_label))]
+        parts = [seen(_collect(_batch_piece(b, with_stats) for b in generic_batches(path, default_label)))]
     return _merge(parts)
 
 

@@ -80,6 +80,19 @@ class AtomicOutputs:
         self._files.append((fh, tmp, path))
         return fh
 
+    def reopen(self, path: str | os.PathLike, mode: str = "w", background: bool = False) -> IO:
+        """Drop what was written for ``path`` so far and open a fresh stand-in for it."""
+        path = os.fspath(path)
+        for entry in [e for e in self._files if e[2] == path]:
+            fh, tmp, _ = entry
+            with contextlib.suppress(Exception):
+                if fh is not None:
+                    fh.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            self._files.remove(entry)
+        return self.open(path, mode, background=background)
+
     def temp_name(self, path: str | os.PathLike) -> str:
         """The temporary file standing in for ``path`` (opened earlier), to read it back before commit."""
         path = os.fspath(path)
