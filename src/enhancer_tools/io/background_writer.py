@@ -36,13 +36,15 @@ class BackgroundWriter:
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is _STOP:
-                return
-            if not self._failed:
-                try:
+            try:
+                if item is _STOP:
+                    return
+                if not self._failed:
                     self._fh.write(item)
-                except BaseException as exc:  # kept for the caller's thread
-                    self._error, self._failed = exc, True
+            except BaseException as exc:  # kept for the caller's thread
+                self._error, self._failed = exc, True
+            finally:
+                self._queue.task_done()
 
     def _raise_pending(self) -> None:
         if self._error is not None:
@@ -58,15 +60,9 @@ class BackgroundWriter:
 
     def flush(self) -> None:
         """Wait until everything queued so far is written."""
-        self._drain()
+        self._queue.join()
         self._raise_pending()
         self._fh.flush()
-        self._thread = threading.Thread(target=self._run, name="background-writer", daemon=True)
-        self._thread.start()
-
-    def _drain(self) -> None:
-        self._queue.put(_STOP)
-        self._thread.join()
 
     def close(self) -> None:
         """Write what is queued, close the file, and raise any error the thread met."""
@@ -74,7 +70,8 @@ class BackgroundWriter:
             return
         self.closed = True
         try:
-            self._drain()
+            self._queue.put(_STOP)
+            self._thread.join()
         finally:
             self._fh.close()
         self._raise_pending()
