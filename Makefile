@@ -14,14 +14,19 @@ PYTEST_ARGS ?=
 
 all: test
 
+# bedtools and vsearch are needed; Debian's postgresql (its server binaries are not on PATH) is for
+# the tests of Optuna studies shared on PostgreSQL, which are skipped without it (but fail in CI).
 system-deps:
 	@missing=""; for b in bedtools vsearch; do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
-	if [ -n "$$missing" ]; then \
+	pg=""; ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pg=" postgresql"; \
+	if [ -n "$$missing$$pg" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing$$missing with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
-	  else \
+	    echo "Installing$$missing$$pg with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing$$pg >/dev/null; \
+	  elif [ -n "$$missing" ]; then \
 	    echo "Missing:$$missing. Install them first, e.g. 'sudo apt-get install$$missing' or 'conda install -c bioconda$$missing'."; exit 1; \
+	  else \
+	    echo "Note: PostgreSQL is not installed ('sudo apt-get install postgresql'); its tests will be skipped."; \
 	  fi; \
 	fi
 
@@ -29,7 +34,7 @@ $(STAMP): setup.cfg pyproject.toml | system-deps
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	if [ -n "$(TORCH_SPEC)" ]; then $(PY) -m pip install -q "$(TORCH_SPEC)"; fi
-	$(PY) -m pip install -q -e '.[test,bigwig]'
+	$(PY) -m pip install -q -e '.[test,bigwig,postgres]'
 	touch $@
 
 install: $(STAMP)

@@ -25,10 +25,8 @@ import torch
 from enhancer_tools.models.dnabert2 import (
     DNABERT2Config,
     DNABERT2ForSequenceClassification,
-    autocast_context,
-    autocast_dtype,
-    needs_grad_scaler,
 )
+from enhancer_tools.models.precision import autocast, autocast_dtype, needs_grad_scaler
 
 # Dense bf16 tensor-core peak, FLOP/s (vendor datasheets, without sparsity).
 PEAK_BF16_FLOPS = {
@@ -70,11 +68,11 @@ def time_training(model, batch, device, steps: int, warmup: int) -> float:
     ids, mask, labels = batch
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=device.type == "cuda")
-    scaler = torch.amp.GradScaler(device.type, enabled=needs_grad_scaler(device))
+    scaler = torch.amp.GradScaler(device.type, enabled=needs_grad_scaler("auto", str(device)))
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        with autocast_context(device):
+        with autocast("auto", str(device)):
             loss = model(ids, mask, labels=labels).loss
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -94,7 +92,7 @@ def time_inference(model, batch, device, steps: int, warmup: int) -> float:
     """Seconds per forward pass without gradients."""
     ids, mask, _ = batch
     model.eval()
-    with torch.inference_mode(), autocast_context(device):
+    with torch.inference_mode(), autocast("auto", str(device)):
         for _ in range(warmup):
             model(ids, mask)
         synchronize(device)
@@ -133,7 +131,7 @@ def main() -> None:
         torch.backends.cudnn.allow_tf32 = True
     card, peak = peak_flops(device)
     config = DNABERT2Config.tiny() if args.tiny else DNABERT2Config()
-    precision = autocast_dtype(device) or torch.float32
+    precision = autocast_dtype("auto", str(device)) or torch.float32
     infer_batch = args.infer_batch or 2 * args.batch
     print(f"# device: {card}; precision: {str(precision).removeprefix('torch.')}; torch {torch.__version__}; "
           f"threads {torch.get_num_threads()}; tokens/seq {args.tokens}; compile {args.compile}")

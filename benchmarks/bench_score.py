@@ -61,7 +61,7 @@ def make_cnn(folder: Path) -> Path:
 
     from enhancer_tools.models.enhancernet import HYPERPARAMETERS, EnhancerNet, config_from_params
     from enhancer_tools.models.modeldir import save_model_dir
-    from enhancer_tools.training.calibration import Calibration
+    from enhancer_tools.metrics.calibration import Calibration
 
     if not (folder / "model.json").exists():
         torch.manual_seed(0)

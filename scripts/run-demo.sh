@@ -41,16 +41,16 @@ bpe-train "$OUT/split/train.fa" --vocab-size "${DEMO_VOCAB:-4096}" --seed 1 -o "
 
 step "dnabert2-finetune: a tiny DNABERT-2 (1 head) from scratch on the demo's BPE vocabulary"
 dnabert2-finetune --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" --init tiny \
-  --tokenizer "$OUT/tokenizer.json" -o "$OUT/models/dnabert2" --max-length "${DEMO_MAX_LENGTH:-216}" \
+  --tokenizer "$OUT/tokenizer.json" -o "$OUT/models/dnabert2" --force --max-length "${DEMO_MAX_LENGTH:-216}" \
   --epochs 5 --batch-size 32 --learning-rate 1e-3 --warmup-ratio 0 --dropout 0.2 --rc-augment \
   --device cpu --threads 1 --seed 1 --json "$STATS/dnabert2-finetune.json" $Q
 
 step "enhancernet-train: the CNN baseline"
-enhancernet-train --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" -o "$OUT/models/enhancernet" \
+enhancernet-train --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" -o "$OUT/models/enhancernet" --force \
   --epochs "${DEMO_CNN_EPOCHS:-4}" --device cpu --threads 1 --seed 1 --json "$STATS/enhancernet-train.json" $Q
 
 step "kmer-baseline: the floor every model must beat"
-kmer-baseline --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" -o "$OUT/models/kmer" \
+kmer-baseline --train "$OUT/split/train.fa" --val "$OUT/split/val.fa" -o "$OUT/models/kmer" --force \
   --json "$STATS/kmer-baseline.json" $Q
 
 for m in $(ls "$OUT/models"); do
@@ -62,7 +62,7 @@ done
 step "report: metrics with confidence intervals, comparison, MultiQC"
 SCORES=()
 for m in $(ls "$OUT/models"); do SCORES+=(--scores "$m=$OUT/scores/$m.tsv"); done
-report "${SCORES[@]}" --floor kmer --stats "$STATS" -o "$OUT/report" --bootstrap 1000 --seed 1 \
+report "${SCORES[@]}" --floor kmer --stats "$STATS" -o "$OUT/report" --force --bootstrap 1000 --seed 1 \
   --json "$STATS/report.json" $Q
 
 step "done"

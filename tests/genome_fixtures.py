@@ -25,6 +25,26 @@ def write_genome(folder: Path, chroms: dict[str, str] = TINY_GENOME, name: str =
     return path
 
 
+def reference_window(centre: int, width: int, chrom_length: int, edge: str) -> tuple[int, int] | None:
+    """The window ``(start, end)`` of ``width`` bp around ``centre``, or None when dropped: the
+    placement rule and the chromosome-end policies written one window at a time, the reference
+    for ``place_windows``."""
+    start = centre - width // 2
+    end = start + width
+    if start >= 0 and end <= chrom_length:
+        return start, end
+    if edge == "drop":
+        return None
+    if edge == "shift":
+        if width > chrom_length:
+            return None
+        start = 0 if start < 0 else chrom_length - width
+        return start, start + width
+    if edge == "clip":
+        return max(start, 0), min(end, chrom_length)
+    raise ValueError(f"unknown edge policy {edge!r}")
+
+
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text)
     return path

@@ -20,7 +20,7 @@ def make_cnn_dir(folder: Path, width: int = 80, seed: int = 0, rc_share: bool = 
 
     from enhancer_tools.models.enhancernet import EnhancerNet, EnhancerNetConfig
     from enhancer_tools.models.modeldir import save_model_dir
-    from enhancer_tools.training.calibration import Calibration
+    from enhancer_tools.metrics.calibration import Calibration
 
     torch.manual_seed(seed)
     cfg = EnhancerNetConfig(width=width, channels=[8, 8, 8], kernel_sizes=[5, 5, 3], pool=2, dense=8, dropout=0.0,

@@ -95,12 +95,17 @@ def test_path_for_libraries_writing_by_name(tmp_path):
     assert _listing(tmp_path) == ["lib.out"]
 
 
-def test_directory_output_replaces_the_old_folder(tmp_path):
+def test_directory_output_replaces_the_old_folder_only_when_asked(tmp_path):
     old = tmp_path / "model"
     old.mkdir()
     (old / "stale.bin").write_text("stale")
+    with pytest.raises(UserError, match="not replaced"):
+        with AtomicOutputs() as out:
+            open(os.path.join(out.directory(old), "model.json"), "w").close()
+    assert _listing(old) == ["stale.bin"]
+    assert _listing(tmp_path) == ["model"]
     with AtomicOutputs() as out:
-        folder = out.directory(old)
+        folder = out.directory(old, replace=True)
         with open(os.path.join(folder, "model.json"), "w") as fh:
             fh.write("{}")
     assert _listing(old) == ["model.json"]
@@ -118,6 +123,26 @@ def test_directory_output_failure_keeps_the_old_folder(tmp_path):
             raise ValueError
     assert _listing(old) == ["keep.bin"]
     assert _listing(tmp_path) == ["model"]
+
+
+def test_directory_output_fills_an_empty_folder(tmp_path):
+    (tmp_path / "model").mkdir()
+    with AtomicOutputs() as out:
+        open(os.path.join(out.directory(tmp_path / "model"), "model.json"), "w").close()
+    assert _listing(tmp_path / "model") == ["model.json"]
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    old = os.umask(0o027)
+    try:
+        with AtomicOutputs() as out:
+            out.open(tmp_path / "a.txt").write("x")
+            os.mkdir(os.path.join(out.directory(tmp_path / "d"), "sub"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o750
+    assert (tmp_path / "d" / "sub").stat().st_mode & 0o777 == 0o750
 
 
 def test_missing_output_folder_is_a_user_error(tmp_path):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from enhancer_tools.training.calibration import Calibration, calibrate, fit_temperature
-from enhancer_tools.training.metrics import best_f1_threshold, sigmoid
+from enhancer_tools.metrics.calibration import Calibration, calibrate, fit_temperature
+from enhancer_tools.metrics.binary import best_f1_threshold, sigmoid
 
 
 def _overconfident(n=4000, temperature=2.5, seed=0):

@@ -1,8 +1,13 @@
 """What every console script shares (tool_command): exit codes, one-line errors, --json, and
-a light start-up (no heavy library imported by the CLI layer)."""
+a light start-up (no heavy library imported by the CLI layer); and the command-line habits of
+every console script in setup.cfg: -q/--quiet, -j for its thread/worker count, and a --help
+that ends with a runnable example of the tool."""
 
+import configparser
+import importlib
 import json
 import logging
+import shlex
 import signal
 import subprocess
 import sys
@@ -19,7 +24,10 @@ from enhancer_tools.errors import UserError
 from enhancer_tools.io.intervals import read_intervals
 
 HEAVY = ("torch", "transformers", "tokenizers", "optuna", "sklearn", "matplotlib", "pybedtools", "multiqc")
-CLI_DIR = Path(__file__).resolve().parents[1] / "src" / "enhancer_tools" / "cli"
+ROOT = Path(__file__).resolve().parents[1]
+CLI_DIR = ROOT / "src" / "enhancer_tools" / "cli"
+NOT_TOOLS = ("enhancer-unpack-model",)  # the Galaxy wrappers' internal model-zip unpacker
+PARALLEL_OPTIONS = ("threads", "jobs", "workers")  # parameter names of a thread/process count: -j
 
 
 @tool_command("tiny-tool", help="Count the intervals of a BED file.")
@@ -191,3 +199,72 @@ def test_shared_layer_imports_no_heavy_library():
 def test_every_cli_module_starts_light(module):
     loaded = _heavy_modules_after_import(f"enhancer_tools.cli.{module}")
     assert loaded == "", f"enhancer_tools.cli.{module} imports {loaded} at start-up; move it inside the function"
+
+
+def _console_scripts() -> dict[str, str]:
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    scripts = {}
+    for line in cfg["options.entry_points"]["console_scripts"].splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, target = line.partition("=")
+            scripts[name.strip()] = target.strip()
+    return {name: target for name, target in scripts.items() if name not in NOT_TOOLS}
+
+
+CONSOLE_SCRIPTS = _console_scripts()
+
+
+def _command(script: str) -> click.Command:
+    module, _, attr = CONSOLE_SCRIPTS[script].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def test_console_scripts_are_found():
+    assert {"bed-summit-window", "score-regions", "report"} <= set(CONSOLE_SCRIPTS)
+
+
+@pytest.mark.parametrize("script", sorted(CONSOLE_SCRIPTS))
+def test_quiet_has_short_q_and_q_means_nothing_else(script):
+    command = _command(script)
+    result = CliRunner().invoke(command, ["--help"], prog_name=script)
+    assert result.exit_code == 0, result.output
+    assert "-q, --quiet" in result.stdout
+    (quiet,) = [p for p in command.params if "-q" in getattr(p, "opts", ())]
+    assert quiet.name == "quiet"
+
+
+@pytest.mark.parametrize("script", sorted(CONSOLE_SCRIPTS))
+def test_thread_or_worker_count_has_short_j(script):
+    command = _command(script)
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    for option in options:
+        if option.name in PARALLEL_OPTIONS:
+            assert "-j" in option.opts, f"{script} {'/'.join(option.opts)} sets parallel threads/workers: add -j"
+    for option in options:
+        if "-j" in option.opts:
+            assert option.name in PARALLEL_OPTIONS, f"{script} uses -j for {option.name}, not a thread count"
+
+
+@pytest.mark.parametrize("script", sorted(CONSOLE_SCRIPTS))
+def test_help_ends_with_a_runnable_example(script):
+    """--help ends with `Example:` and one command line of the tool itself, after the exit codes;
+    the line parses with the tool's own options (no unknown option, no missing required one, no
+    stray argument). Input files need not exist: only the command line is checked."""
+    command = _command(script)
+    result = CliRunner().invoke(command, ["--help"], prog_name=script)
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.stdout.rstrip().splitlines()]
+    assert "Example:" in lines, f"{script} --help has no Example: block"
+    at = len(lines) - 1 - lines[::-1].index("Example:")
+    assert any(line.startswith("Exit codes:") for line in lines[:at]), "the example comes after the exit codes"
+    example = lines[at + 1:]
+    assert example and example[0].startswith(f"{script} "), f"{script}'s example does not run {script}: {example}"
+    argv = shlex.split(" ".join(line.removesuffix("\\").strip() for line in example))
+    assert argv[0] == script
+    ctx = click.Context(command, info_name=script)
+    values, extra, _ = command.make_parser(ctx).parse_args(argv[1:])  # unknown options raise here
+    assert extra == [], f"{script}'s example has stray arguments {extra}"
+    missing = [p.name for p in command.params if p.required and values.get(p.name) in (None, ())]
+    assert missing == [], f"{script}'s example lacks required {missing}"

@@ -13,8 +13,8 @@ from enhancer_tools.io.dataset import (
     parse_description,
     parse_region,
     read_dataset,
-    write_record,
 )
+from enhancer_tools.io.fasta import write_fasta
 
 
 def _write(tmp_path, text, name="data.fa"):
@@ -55,7 +55,7 @@ def test_header_round_trip():
     assert format_header("x", None) == "x"
     assert format_header("x", "0", {"label": "ignored", "k": "v"}) == "x label=0 k=v"
     fh = io.StringIO()
-    write_record(fh, rec)
+    write_fasta(fh, rec.header(), rec.seq)
     assert fh.getvalue() == ">w1 label=1 region=chr1:0-4(.) source=demo\nACGT\n"
 
 

@@ -10,6 +10,7 @@ from xxhash import xxh3_128_digest
 from dataset_helpers import dataset_with_duplicates, invoke, write_fasta
 from enhancer_tools.cli.fasta_rc_dedup import main
 from enhancer_tools.dataset import scan
+from enhancer_tools.io import oneline_fasta
 
 
 @pytest.fixture
@@ -19,9 +20,9 @@ def records():
 
 def force_generic(monkeypatch):
     def refuse(path):
-        raise scan.NotFastLayout
+        raise oneline_fasta.NotFastLayout
 
-    monkeypatch.setattr(scan, "_check_fast_file", refuse)
+    monkeypatch.setattr(scan, "fast_layout_size", refuse)
 
 
 def same_records(a, b):
@@ -56,7 +57,7 @@ def test_parallel_byte_ranges_agree(tmp_path, records, monkeypatch):
     path = write_fasta(tmp_path / "a.fa", records)
     one = scan.scan_file(path, jobs=1, with_stats=True)  # small file: bytes methods, in this process
     monkeypatch.setattr(scan, "PARALLEL_MIN_BYTES", 1)  # large file: the compiled kernel, in workers
-    monkeypatch.setattr(scan, "BLOCK_BYTES", 999)
+    monkeypatch.setattr(oneline_fasta, "BLOCK_BYTES", 999)
     for jobs in (1, 3):
         two = scan.scan_file(path, jobs=jobs, with_stats=True)
         same_records(one, two)
@@ -80,15 +81,15 @@ UNUSUAL_BLOCKS = [">a\nACGT\n\n>b\nACGG\n", ">a  x\nACGT\n", ">a\nAC\nGT\n", ">a
 
 @pytest.mark.parametrize("text", UNUSUAL_BLOCKS)
 def test_unusual_blocks_go_to_the_generic_reader(text):
-    with pytest.raises(scan.NotFastLayout):
-        batch = scan.split_block(text.encode(), None)
+    with pytest.raises(oneline_fasta.NotFastLayout):
+        batch = oneline_fasta.split_block(text.encode(), None)
         if not scan.batch_keys(batch.seqs)[2]:
-            raise scan.NotFastLayout
+            raise oneline_fasta.NotFastLayout
 
 
 @pytest.mark.parametrize("text", UNUSUAL_BLOCKS)
 def test_unusual_blocks_leave_the_compiled_scanner_too(text):
-    with pytest.raises(scan.NotFastLayout):
+    with pytest.raises(oneline_fasta.NotFastLayout):
         scan._block_piece(text.encode(), 0, None, True)
 
 

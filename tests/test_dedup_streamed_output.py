@@ -10,6 +10,7 @@ import pytest
 from dataset_helpers import dataset_with_duplicates, invoke, write_fasta
 from enhancer_tools.cli.fasta_rc_dedup import main
 from enhancer_tools.dataset import dedup, scan
+from enhancer_tools.io import oneline_fasta
 
 
 @pytest.fixture
@@ -17,7 +18,7 @@ def large_path(monkeypatch):
     """Every file counts as large (workers, compiled kernel) and is scanned in many parts."""
     monkeypatch.setattr(scan, "PARALLEL_MIN_BYTES", 1)
     monkeypatch.setattr(scan, "RANGE_BYTES", 2000)
-    monkeypatch.setattr(scan, "BLOCK_BYTES", 700)
+    monkeypatch.setattr(oneline_fasta, "BLOCK_BYTES", 700)
 
 
 def planned_output(paths) -> bytes:

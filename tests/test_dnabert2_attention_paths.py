@@ -11,10 +11,8 @@ from enhancer_tools.models.dnabert2 import (
     DNABERT2Model,
     alibi_slopes,
     attention_bias,
-    autocast_context,
-    autocast_dtype,
-    needs_grad_scaler,
 )
+from enhancer_tools.models.precision import autocast, autocast_dtype, needs_grad_scaler
 
 TOL = dict(atol=1e-5, rtol=1e-5)
 
@@ -132,16 +130,16 @@ def test_bf16_autocast_on_cpu_runs():
     ids, mask = padded_batch()
     with torch.no_grad():
         reference = model(ids, mask).logits
-        with autocast_context("cpu", dtype=torch.bfloat16):
+        with autocast("bf16", "cpu"):
             low = model(ids, mask).logits
     assert low.dtype == torch.bfloat16
     torch.testing.assert_close(low.float(), reference, atol=0.05, rtol=0.05)
 
 
 def test_precision_policy_on_cpu():
-    assert autocast_dtype("cpu") is None
-    assert not needs_grad_scaler("cpu")
-    with autocast_context("cpu"):
+    assert autocast_dtype("auto", "cpu") is None
+    assert not needs_grad_scaler("auto", "cpu")
+    with autocast("auto", "cpu"):
         assert not torch.is_autocast_enabled("cpu")
 
 
@@ -206,11 +204,11 @@ def test_cuda_autocast_fast_paths_match_float32_eager(implementation):
         model.set_attention_implementation("eager")
         reference = model(ids, mask).logits
         model.set_attention_implementation(implementation)
-        with autocast_context("cuda"):
+        with autocast("auto", "cuda"):
             fast = model(ids, mask).logits
     torch.testing.assert_close(fast.float(), reference, atol=0.05, rtol=0.05)
     model.train()
-    with autocast_context("cuda"):
+    with autocast("auto", "cuda"):
         loss = model(ids, mask, labels=torch.tensor([0, 1, 1, 0], device="cuda")).loss
     loss.backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)

@@ -2,6 +2,7 @@
 shared macros, with macros.xml and test-data reachable from its folder (planemo and the server
 both resolve them there). The real-Galaxy tests are galaxy/test-in-galaxy.sh (make test-galaxy)."""
 
+import configparser
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -29,6 +30,21 @@ def test_wrapper_is_listed_versioned_and_finds_its_files(xml):
     assert (xml.parent / "macros.xml").resolve() == (TOOLS / "macros.xml").resolve()
     assert (xml.parent / "test-data").resolve() == (ROOT / "test-data").resolve()
     assert tool.find("command").get("detect_errors") == "exit_code"
+
+
+# Console scripts that are not user-facing tools and so have no wrapper of their own:
+# enhancer-unpack-model is the wrappers' safe model-zip unpacker (@UNPACK_MODEL@ in macros.xml).
+HELPER_SCRIPTS = {"enhancer-unpack-model"}
+
+
+def test_every_console_script_has_a_wrapper_except_the_helpers():
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    scripts = {line.split("=")[0].strip()
+               for line in cfg["options.entry_points"]["console_scripts"].splitlines() if "=" in line}
+    assert HELPER_SCRIPTS <= scripts
+    assert scripts - HELPER_SCRIPTS == {xml.parent.name for xml in WRAPPERS}
+    assert "enhancer-unpack-model '$model_zip'" in (TOOLS / "macros.xml").read_text()
 
 
 def test_gpu_routing_names_real_tool_ids():

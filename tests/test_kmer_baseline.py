@@ -57,7 +57,7 @@ def test_trains_and_loads(tmp_path):
     seqs = [line for line in val.read_text().splitlines() if not line.startswith(">")]
     z = model.logits(seqs)
     labels = [int(line.split("label=")[1]) for line in val.read_text().splitlines() if line.startswith(">")]
-    from enhancer_tools.training.metrics import roc_auc
+    from enhancer_tools.metrics.binary import roc_auc
 
     assert roc_auc(labels, z) == pytest.approx(data["validation"]["roc_auc"])
     assert model.calibration.threshold == pytest.approx(data["validation"]["threshold"])

@@ -10,7 +10,7 @@ import torch
 from enhancer_tools.errors import UserError
 from enhancer_tools.models.enhancernet import EnhancerNet, EnhancerNetConfig
 from enhancer_tools.models.modeldir import load_model_dir, provenance, save_model_dir
-from enhancer_tools.training.calibration import Calibration
+from enhancer_tools.metrics.calibration import Calibration
 
 FIXTURE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "dnabert2_tiny"
 

@@ -9,7 +9,7 @@ import torch
 from enhancer_tools.models.dnabert2 import DNABERT2Config, DNABERT2ForSequenceClassification
 from enhancer_tools.models.modeldir import load_model_dir, provenance, save_model_dir
 from enhancer_tools.models.token_adapter import TokenAdapter
-from enhancer_tools.training.calibration import Calibration
+from enhancer_tools.metrics.calibration import Calibration
 
 TOKENIZER = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "dnabert2_tiny" / "tokenizer.json"
 pytestmark = [pytest.mark.realdata,

@@ -90,7 +90,7 @@ def test_refuses_a_folder_that_is_not_a_report(tmp_path, good):
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
     result = CliRunner().invoke(main, ["--scores", f"A={good}", "-o", str(out), "--bootstrap", "0"])
-    assert result.exit_code == 2 and "not an earlier report" in result.stderr
+    assert result.exit_code == 2 and "not a report written by enhancer-tools" in result.stderr
     assert (out / "precious.txt").read_text() == "keep me"
 
 

@@ -3,9 +3,7 @@
 import json
 
 from enhancer_tools.cli.bed_summit_window import main
-from enhancer_tools.genome.reference import chrom_sizes, open_genome
-from enhancer_tools.genome.windows import windows_from_intervals
-from enhancer_tools.io.intervals import read_intervals
+from enhancer_tools.genome.reference import open_genome
 from genome_fixtures import TINY_GENOME, invoke, rc, read_fasta_pairs, write_genome, write_text
 
 CHR1 = TINY_GENOME["chr1"]
@@ -75,11 +73,10 @@ def test_output_is_sorted_by_first_appearance_then_start(tmp_path):
     assert [h.split()[0] for h, _ in run(tmp_path, rows)] == ["b", "a", "c"]
 
 
-def test_library_generator_agrees_with_cli(tmp_path):
+def test_each_peak_gets_a_window_or_a_reject_reason(tmp_path):
     rows = np_row("chr1", 10, 30, "p1", ".", 8) + np_row("chr1", 0, 4, "edge", ".", 1) + np_row("chrZ", 0, 4, "z", ".", 1)
-    recs = run(tmp_path, rows)
+    recs = run(tmp_path, rows, "--rejects", tmp_path / "r.tsv")
     fasta = open_genome(tmp_path / "genome.fa")
-    results = list(windows_from_intervals(read_intervals(tmp_path / "peaks.narrowPeak"), chrom_sizes(fasta), 10, "drop"))
-    assert [r.window for r in results] == [(13, 23), None, None]
-    assert [r.reason for r in results] == [None, "off_chromosome_end", "unknown_chromosome"]
     assert recs == [("p1 label=1 region=chr1:13-23(.)", fasta.fetch("chr1", 13, 23))]
+    rejects = [line.split("\t")[:2] for line in (tmp_path / "r.tsv").read_text().splitlines()[1:]]
+    assert rejects == [["2", "off_chromosome_end"], ["3", "unknown_chromosome"]]

@@ -8,10 +8,6 @@ _COMPLEMENT = str.maketrans(
     "ACGTRYKMBVDHSWNacgtrykmbvdhswn",
     "TGCAYRMKVBHDSWNtgcayrmkvbhdswn",
 )
-_COMPLEMENT_BYTES = bytes.maketrans(
-    b"ACGTRYKMBVDHSWNacgtrykmbvdhswn",
-    b"TGCAYRMKVBHDSWNtgcayrmkvbhdswn",
-)
 VALID_BYTES = frozenset((IUPAC_DNA + IUPAC_DNA.lower()).encode())
 _DELETE_VALID = bytes(sorted(VALID_BYTES))
 
@@ -19,11 +15,6 @@ _DELETE_VALID = bytes(sorted(VALID_BYTES))
 def reverse_complement(seq: str) -> str:
     """Reverse complement of an IUPAC DNA string, keeping each base's case."""
     return seq.translate(_COMPLEMENT)[::-1]
-
-
-def reverse_complement_bytes(seq: bytes) -> bytes:
-    """Reverse complement of an IUPAC DNA byte string, keeping each base's case."""
-    return seq.translate(_COMPLEMENT_BYTES)[::-1]
 
 
 def invalid_characters(seq: bytes) -> bytes:

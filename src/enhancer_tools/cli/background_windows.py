@@ -8,6 +8,7 @@ import click
 
 from enhancer_tools.cli.common import input_file, output_option, tool_command
 from enhancer_tools.errors import UserError
+from enhancer_tools.genome.windows import DEFAULT_MAX_N_FRAC, DEFAULT_WIDTH
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,15 @@ other; identical windows are never drawn twice. The output is sorted by position
 the same for the same inputs and --seed.
 """
 
+EPILOG = """\
+\b
+Example:
+  background-windows -g hg38.fa.gz --exclude windows.bed --like windows.fa \\
+      --blacklist hg38-blacklist.v2.bed --exclude-chroms '_|chrUn|chrM|chrEBV' \\
+      --ratio 1 --seed 1 -o background.fa --json stats/background.json"""
 
-@tool_command("background-windows", help=HELP, short_help="GC-matched background windows.")
+
+@tool_command("background-windows", help=HELP, short_help="GC-matched background windows.", epilog=EPILOG)
 @input_file("--genome", "-g", required=True, help="Reference FASTA, plain or bgzip (indexed as by bed-summit-window).")
 @input_file("--exclude", required=True, help="BED of regions to avoid (the positive windows, e.g. bed-summit-window --bed).")
 @input_file("--like", required=True, help="Labelled FASTA or TSV/CSV whose GC distribution is matched (the positives).")
@@ -40,14 +48,14 @@ the same for the same inputs and --seed.
 @output_option("--bed", help="Also write the windows as BED6.")
 @click.option("--ratio", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Background windows per --like sequence.")
-@click.option("--width", type=click.IntRange(min=1), default=1000, show_default=True, help="Window width in bp.")
+@click.option("--width", type=click.IntRange(min=1), default=DEFAULT_WIDTH, show_default=True, help="Window width in bp.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed; the same seed gives the same windows.")
 @click.option("--margin", type=click.IntRange(min=0), default=0, show_default=True,
               help="Widen every --exclude region by this many bp on both sides before avoiding it.")
 @input_file("--blacklist", default=None, help="BED of regions to avoid as well (e.g. ENCODE blacklist).")
 @click.option("--gc-bins", type=click.IntRange(min=1, max=1000), default=20, show_default=True,
               help="Number of equal GC bins over [0, 1] (20 = 5% wide).")
-@click.option("--max-n-frac", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+@click.option("--max-n-frac", type=click.FloatRange(0, 1), default=DEFAULT_MAX_N_FRAC, show_default=True,
               help="Skip windows with more than this fraction of N (same default and reason as bed-summit-window).")
 @click.option("--match-chroms", is_flag=True, help="Draw windows per chromosome in the same proportions as the --like sequences.")
 @click.option("--chroms", default=None, metavar="REGEX", help="Draw only from chromosomes matching this regular expression.")

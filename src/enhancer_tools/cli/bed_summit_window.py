@@ -8,11 +8,9 @@ import click
 
 from enhancer_tools.cli.common import input_file, output_option, tool_command
 from enhancer_tools.errors import UserError
-from enhancer_tools.genome.windows import EDGE_POLICIES
+from enhancer_tools.genome.windows import DEFAULT_MAX_N_FRAC, DEFAULT_WIDTH, EDGE_POLICIES
 
 log = logging.getLogger(__name__)
-
-DEFAULT_MAX_N_FRAC = 0.1
 
 HELP = """Cut windows of --width bp centred on peak summits from GENOME and write them as a
 labelled FASTA (>ID label=1 region=chrom:start-end(strand)), with an optional BED6 of the
@@ -44,8 +42,15 @@ blacklist_overlap, duplicate_window (same coordinates and orientation; first lin
 kept), weaker_than_nearby_peak (--keep-strongest), too_many_n.
 """
 
+EPILOG = """\
+\b
+Example:
+  bed-summit-window peaks.narrowPeak -g hg38.fa.gz --width 1000 \\
+      --exclude-chroms '_|chrUn|chrM|chrEBV' --blacklist hg38-blacklist.v2.bed \\
+      -o windows.fa --bed windows.bed --rejects rejects.tsv --json stats/windows.json"""
 
-@tool_command("bed-summit-window", help=HELP, short_help="Summit-centred genome windows from peaks.")
+
+@tool_command("bed-summit-window", help=HELP, short_help="Summit-centred genome windows from peaks.", epilog=EPILOG)
 @input_file("peaks")
 @input_file("--genome", "-g", required=True,
             help="Reference FASTA, plain or bgzip (an existing .fai/.gzi is used, a missing one is created). "
@@ -53,7 +58,7 @@ kept), weaker_than_nearby_peak (--keep-strongest), too_many_n.
 @output_option("--output", "-o", required=True, help="Windows FASTA (labelled dataset convention).")
 @output_option("--bed", help="Also write the windows as BED6 (name = FASTA ID, strand = sequence orientation).")
 @output_option("--rejects", help="TSV of rejected lines: line, reason, detail, original line.")
-@click.option("--width", type=click.IntRange(min=1), default=1000, show_default=True, help="Window width in bp.")
+@click.option("--width", type=click.IntRange(min=1), default=DEFAULT_WIDTH, show_default=True, help="Window width in bp.")
 @click.option("--edge", type=click.Choice(EDGE_POLICIES), default="drop", show_default=True,
               help="Window running off a chromosome end: drop it (reject), shift it inside keeping the width, "
                    "or clip it (shorter window).")
@@ -62,8 +67,8 @@ kept), weaker_than_nearby_peak (--keep-strongest), too_many_n.
                    "for 10-column narrowPeak, else the midpoint.")
 @click.option("--label", default="1", show_default=True, help="Class label written as label= in every header.")
 @click.option("--max-n-frac", type=click.FloatRange(0, 1), default=DEFAULT_MAX_N_FRAC, show_default=True,
-              help="Reject windows with more than this fraction of N (either case). 0.1 keeps windows with "
-                   "a short gap or a few masked bases, which a model sees as unknown tokens, but drops windows "
+              help=f"Reject windows with more than this fraction of N (either case). {DEFAULT_MAX_N_FRAC:g} keeps "
+                   "windows with a short gap or a few masked bases, which a model sees as unknown tokens, but drops windows "
                    "that reach into assembly gaps (telomeres, centromeres), whose sequence is mostly N and "
                    "teaches nothing. 1 disables the filter.")
 @click.option("--chroms", default=None, metavar="REGEX",

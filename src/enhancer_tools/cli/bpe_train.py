@@ -40,8 +40,14 @@ token, the sequences that --max-length would truncate, recommended_max_length (t
 multiple of 8 holding p99.9 + 2 specials) and a histogram.
 """
 
+EPILOG = """\
+\b
+Example:
+  bpe-train train.fa -o tokenizer.json --vocab-size 4096 --max-length 232 -j 8 \\
+      --json stats/bpe.json"""
 
-@tool_command("bpe-train", help=HELP, short_help="Train a DNA BPE tokenizer; token-length statistics.")
+
+@tool_command("bpe-train", help=HELP, short_help="Train a DNA BPE tokenizer; token-length statistics.", epilog=EPILOG)
 @input_file("train")
 @output_option("--output", "-o", default=None, help="tokenizer.json to write (required unless --stats-only).")
 @click.option("--vocab-size", type=click.IntRange(min=1), default=4096, show_default=True,
@@ -59,7 +65,7 @@ multiple of 8 holding p99.9 + 2 specials) and a histogram.
 @click.option("--max-length", type=click.IntRange(min=3), default=None,
               help="Model context in tokens, [CLS]/[SEP] included (the study: 232): report how many sequences "
                    "it would truncate. Default: the recommended max_length.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
+@click.option("-j", "--threads", type=click.IntRange(min=1), default=None,
               help="Processes for the statistics (default: all cores this job may use).")
 def main(run, train, output, vocab_size, max_sequences, seed, max_token_length, stats_only, tokenizer,
          max_length, threads):

@@ -19,6 +19,7 @@ from enhancer_tools import __version__
 from enhancer_tools.errors import CheckFailed, UserError
 from enhancer_tools.io.runinfo import RunInfo
 from enhancer_tools.progress import set_quiet
+from enhancer_tools.training.distributed import env_rank
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 2 bad input or options (one-line message on stderr); "
@@ -27,14 +28,16 @@ EXIT_CODES_HELP = (
 log = logging.getLogger("enhancer_tools")
 
 
-def setup_logging(tool: str, quiet: bool = False, debug: bool = False) -> None:
-    """Log to stderr as ``[tool] message``; warnings only with --quiet."""
+def setup_logging(tool: str, quiet: bool = False, debug: bool = False, rank: int = 0) -> None:
+    """Log to stderr as ``[tool] message``; warnings only with --quiet. Under torchrun the ranks
+    other than 0 log errors only (everything, tagged with their rank, with --debug)."""
     root = logging.getLogger("enhancer_tools")
     root.handlers.clear()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"[{tool}] %(message)s"))
+    handler.setFormatter(logging.Formatter(f"[{tool}{f' rank {rank}' if rank else ''}] %(message)s"))
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    root.setLevel(level if rank == 0 or debug else logging.ERROR)
     root.propagate = False
 
 
@@ -42,28 +45,43 @@ def _sigterm_to_interrupt(signum, frame):  # Galaxy and schedulers stop jobs wit
     raise KeyboardInterrupt
 
 
+EXAMPLE_MARK = "\b\nExample:"
+
+
+def _epilog(epilog: str) -> str:
+    """The tool's epilog text, then the exit codes, then its ``Example:`` block (if any) last."""
+    head, mark, example = epilog.rpartition(EXAMPLE_MARK)
+    if not mark:
+        head, example = epilog, ""
+    parts = [head.strip(), EXIT_CODES_HELP, (mark + example).rstrip()]
+    return "\n\n".join(part for part in parts if part)
+
+
 def tool_command(name: str, **command_kwargs) -> Callable:
     """Decorate ``func(run: RunInfo, **options)`` as a click command with the shared options.
 
     ``func`` fills ``run.counts``/``run.inputs``; the JSON is written after it returns
-    successfully when ``--json`` was given.
+    successfully when ``--json`` was given. ``epilog`` should end with the tool's example, a
+    ``\\b`` paragraph starting ``Example:`` (see ``EXAMPLE_MARK``); the exit codes go before it, so
+    ``--help`` ends with the example.
     """
 
     def decorate(func: Callable) -> click.Command:
         @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
                       help="Write run info (parameters, counts, input checksums, versions) as JSON here.")
-        @click.option("--quiet", is_flag=True, help="Only warnings and errors on stderr; no progress bar.")
+        @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on stderr; no progress bar.")
         @click.option("--debug", is_flag=True, help="Debug logging, and a traceback for errors.")
         @click.version_option(__version__, prog_name=name, message="%(prog)s %(version)s")
         @functools.wraps(func)
         def command(json_path, quiet, debug, **options):
-            setup_logging(name, quiet, debug)
-            set_quiet(quiet)
+            rank = env_rank()
+            setup_logging(name, quiet, debug, rank)
+            set_quiet(quiet or rank != 0)
             signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
             run = RunInfo(name, options)
             try:
                 func(run=run, **options)
-                if json_path:
+                if json_path and rank == 0:  # one run info per job, however many processes ran it
                     run.write(json_path)
             except UserError as exc:
                 if isinstance(exc, CheckFailed) and json_path:
@@ -84,15 +102,22 @@ def tool_command(name: str, **command_kwargs) -> Callable:
                 click.echo(f"Internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback; please report it)", err=True)
                 sys.exit(1)
 
-        epilog = command_kwargs.pop("epilog", "")
         return click.command(
             name=name,
-            epilog=(epilog + "\n\n" if epilog else "") + EXIT_CODES_HELP,
+            epilog=_epilog(command_kwargs.pop("epilog", "")),
             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
             **command_kwargs,
         )(command)
 
     return decorate
+
+
+def force_option(what: str):
+    """``--force``: replace an earlier output folder of this tool (a folder of anything else is never replaced)."""
+    return click.option("--force", is_flag=True,
+                        help=f"Replace an earlier {what} at -o (the old one is kept until the new one is complete). "
+                             "Without it an existing, non-empty -o folder is refused; a folder this tool did not "
+                             "write is always refused.")
 
 
 def output_option(*names, **kwargs):

@@ -31,6 +31,12 @@ near-duplicates via vsearch), duplicates within splits, class balance, and lengt
 differences between classes (Cohen's d). With --strict, leakage exits with code 2.
 """
 
+EPILOG = """\
+\b
+Example:
+  dataset-split dataset.fa --train train.fa --val val.fa --test test.fa --seed 1 -j 4 \\
+      --json stats/split.json"""
+
 
 def _fractions(text: str) -> list[float]:
     try:
@@ -94,7 +100,7 @@ def _summary(report: dict) -> str:
     return "\n".join(lines)
 
 
-@tool_command("dataset-split", help=HELP)
+@tool_command("dataset-split", help=HELP, epilog=EPILOG)
 @click.argument("datasets", nargs=-1, required=True)
 @output_option("--train", default=None, help="Train FASTA output (split mode).")
 @output_option("--val", default=None, help="Validation FASTA output (split mode).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from enhancer_tools.cli.common import input_file, tool_command
+from enhancer_tools.cli.common import force_option, input_file, tool_command
 
 EPILOG = """Writes MODEL_DIR (model.json kind dnabert2, config.json, model.safetensors, tokenizer.json,
 calibration.json, provenance.json). Token ids are cached and checkpoints kept in MODEL_DIR.work/;
@@ -30,6 +30,7 @@ command with --trials, --optuna-storage and --study-name on each worker (one GPU
             help="tokenizer.json. With --model it must be the checkpoint's (default: MODEL/tokenizer.json); "
                  "with --init e.g. a bpe-train tokenizer of the training split.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
+@force_option("model directory")
 @click.option("--max-length", type=click.IntRange(3), default=232, show_default=True,
               help="Tokens per sequence including [CLS] and [SEP]; longer sequences are truncated (warned above 0.1%).")
 @click.option("--epochs", type=click.IntRange(1), default=None, help="Maximum epochs (default 5).")
@@ -67,7 +68,7 @@ command with --trials, --optuna-storage and --study-name on each worker (one GPU
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for torch (default: torch's choice).")
-def main(run, train_path, val_path, model_dir, init, tokenizer, output, max_length, trials, optuna_storage, study_name,
+def main(run, train_path, val_path, model_dir, init, tokenizer, output, force, max_length, trials, optuna_storage, study_name,
          space_file, resume, device, seed, threads, **training):
     """Fine-tune DNABERT-2 on a labelled training set, validated on a held-out set: early stopping on
     validation PR-AUC, optional Optuna search, and a validation-chosen threshold and temperature."""
@@ -90,7 +91,8 @@ def main(run, train_path, val_path, model_dir, init, tokenizer, output, max_leng
     fixed = set(chosen) | set(start) | {"tokenizer", "max_length", "width"}
     fit(run, fam, FitRequest(train=train_path, val=val_path, output=output, params=params, fixed=frozenset(fixed),
                              trials=trials, storage=optuna_storage, study_name=study_name, space_file=space_file,
-                             resume=resume, device=device, seed=seed, threads=threads))
+                             resume=resume, device=device, seed=seed, threads=threads, force=force,
+                             inputs=(model_dir, tokenizer, init if init != "tiny" else None)))
 
 
 def _model_start(model_dir: str | None, init: str | None, tokenizer: str | None) -> tuple[str, dict]:

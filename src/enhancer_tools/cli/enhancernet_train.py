@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from enhancer_tools.cli.common import input_file, tool_command
+from enhancer_tools.cli.common import force_option, input_file, tool_command
 
 EPILOG = """Writes MODEL_DIR (model.json kind enhancernet, config.json, model.safetensors, calibration.json,
 provenance.json). Interrupted runs continue with --resume (checkpoints in MODEL_DIR.work/).
@@ -15,6 +15,7 @@ Multi-GPU: torchrun --standalone --nproc_per_node N -m enhancer_tools.cli.enhanc
 @input_file("--train", "train_path", required=True, help="Labelled training FASTA/TSV (label=0/1).")
 @input_file("--val", "val_path", required=True, help="Labelled validation FASTA/TSV: early stopping, threshold, temperature.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
+@force_option("model directory")
 @click.option("--width", type=click.IntRange(16), default=None,
               help="Input width in bp (longer sequences centre-cropped, shorter padded). Default: longest training sequence.")
 @click.option("--epochs", type=click.IntRange(1), default=15, show_default=True, help="Maximum epochs.")
@@ -40,7 +41,7 @@ Multi-GPU: torchrun --standalone --nproc_per_node N -m enhancer_tools.cli.enhanc
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for torch (default: torch's choice).")
-def main(run, train_path, val_path, output, width, epochs, batch_size, learning_rate, weight_decay, dropout, patience,
+def main(run, train_path, val_path, output, force, width, epochs, batch_size, learning_rate, weight_decay, dropout, patience,
          rc_share, rc_augment, class_weights, trials, optuna_storage, study_name, space_file, resume, checkpoint_every,
          device, seed, threads):
     """Train EnhancerNet, a convolutional enhancer classifier of one-hot DNA, with early stopping on
@@ -63,7 +64,7 @@ def main(run, train_path, val_path, output, width, epochs, batch_size, learning_
     params = {**HYPERPARAMETERS, **chosen, "width": width}
     fit(run, family(), FitRequest(train=train_path, val=val_path, output=output, params=params, fixed=frozenset(fixed),
                                   trials=trials, storage=optuna_storage, study_name=study_name, space_file=space_file,
-                                  resume=resume, device=device, seed=seed, threads=threads))
+                                  resume=resume, device=device, seed=seed, threads=threads, force=force))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,12 @@ separately, within a file and across files. A duplicate group whose members carr
 labels is a label conflict (see --conflicts). Record ids must be unique across the inputs.
 """
 
+EPILOG = """\
+\b
+Example:
+  fasta-rc-dedup windows.fa background.fa -o dataset.fa --clusters clusters.tsv -j 4 \\
+      --json stats/dedup.json"""
+
 
 def parse_label_for(pairs: tuple[str, ...], inputs: tuple[str, ...]) -> list[str | None]:
     """The --label-for FILE=LABEL options as one default label (or None) per input, in order."""
@@ -41,7 +47,7 @@ def parse_label_for(pairs: tuple[str, ...], inputs: tuple[str, ...]) -> list[str
     return [given.get(p) for p in inputs]
 
 
-@tool_command("fasta-rc-dedup", help=HELP)
+@tool_command("fasta-rc-dedup", help=HELP, epilog=EPILOG)
 @input_file("inputs", nargs=-1, required=True)
 @output_option("-o", "--output", required=True, help="Deduplicated FASTA (a name ending .gz is gzip-compressed).")
 @click.option("--label-for", "label_for", multiple=True, metavar="FILE=LABEL",

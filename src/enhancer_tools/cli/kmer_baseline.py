@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from enhancer_tools.cli.common import input_file, tool_command
+from enhancer_tools.cli.common import force_option, input_file, tool_command
 
 log = logging.getLogger(__name__)
 
@@ -15,22 +15,24 @@ log = logging.getLogger(__name__)
 @input_file("--train", "train_path", required=True, help="Labelled training FASTA/TSV (label=0/1).")
 @input_file("--val", "val_path", required=True, help="Labelled validation FASTA/TSV: chooses C, threshold, temperature.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
+@force_option("model directory")
 @click.option("--k", "k_text", default="3-6", show_default=True, help="k-mer lengths: a range (3-6) or a list (4,6).")
 @click.option("--c-grid", default="0.0001,0.001,0.01,0.1,1,10,100", show_default=True,
               help="Inverse regularisation strengths to try; the best validation PR-AUC wins.")
 @click.option("--class-weights", is_flag=True, help="Weight the loss so both classes count equally.")
-def main(run, train_path, val_path, output, k_text, c_grid, class_weights):
+def main(run, train_path, val_path, output, force, k_text, c_grid, class_weights):
     """Train the k-mer logistic-regression baseline: normalised canonical k-mer frequencies, the
     regularisation strength C chosen on the validation set."""
     import numpy as np
 
     from enhancer_tools.errors import UserError
-    from enhancer_tools.io.atomic import AtomicOutputs, refuse_overwriting_inputs
+    from enhancer_tools.io.atomic import AtomicOutputs
+    from enhancer_tools.io.output_folder import check_output_folder
     from enhancer_tools.models.kmer import fit_kmer, model_config, parse_k
-    from enhancer_tools.models.modeldir import provenance, save_model_dir
-    from enhancer_tools.training.calibration import calibrate
+    from enhancer_tools.models.modeldir import is_model_directory, provenance, save_model_dir
+    from enhancer_tools.metrics.calibration import calibrate
     from enhancer_tools.training.data import read_train_val
-    from enhancer_tools.training.metrics import binary_metrics
+    from enhancer_tools.metrics.binary import binary_metrics
 
     ks = parse_k(k_text)
     try:
@@ -41,7 +43,7 @@ def main(run, train_path, val_path, output, k_text, c_grid, class_weights):
         raise UserError(f"--c-grid {c_grid!r}: every C must be > 0")
     run.add_input("train", train_path)
     run.add_input("val", val_path)
-    refuse_overwriting_inputs([output], [train_path, val_path])
+    check_output_folder(output, [train_path, val_path], force=force, is_ours=is_model_directory, what="model directory")
     train, val = read_train_val(train_path, val_path)
     run.counts.update(train_sequences=len(train), train_positive=train.n_positive, val_sequences=len(val),
                       val_positive=val.n_positive)
@@ -56,7 +58,7 @@ def main(run, train_path, val_path, output, k_text, c_grid, class_weights):
                "features": scorer.features.n_features}
     prov = provenance({"train": train_path, "val": val_path}, {"k": ks, "c_grid": grid, "class_weights": class_weights}, metrics)
     with AtomicOutputs() as out:
-        save_model_dir(out.directory(output), kind="kmer", config=model_config(scorer, c),
+        save_model_dir(out.directory(output, replace=force), kind="kmer", config=model_config(scorer, c),
                        tensors={"coef": scorer.coef, "intercept": np.array([scorer.intercept])},
                        calibration=calibration, provenance_info=prov)
     run.outputs["model_dir"] = output

@@ -7,7 +7,7 @@ import logging
 
 import click
 
-from enhancer_tools.cli.common import tool_command
+from enhancer_tools.cli.common import force_option, tool_command
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,8 @@ custom-content files: `multiqc DIR` on any folder holding REPORT_DIR rebuilds th
 
 \b
 Example:
-  report --scores DNABERT2=dnabert2.tsv --scores CNN=cnn.tsv --scores kmer=kmer.tsv \\
-         --stats runs/ -o report/"""
+  report --scores DNABERT2=scores/dnabert2.tsv --scores CNN=scores/cnn.tsv \\
+         --scores kmer=scores/kmer.tsv --stats stats/ -o report/ --bootstrap 1000"""
 
 
 @tool_command("report", epilog=EPILOG)
@@ -31,15 +31,16 @@ Example:
 @click.option("--stats", "stats", multiple=True, type=click.Path(exists=True), metavar="DIR_OR_JSON",
               help="Run-info JSON (any tool's --json) or a folder searched for them; repeatable.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False), metavar="REPORT_DIR",
-              help="Report folder (created; an earlier report there is replaced).")
+              help="Report folder (created; an earlier report there is replaced only with --force).")
+@force_option("report")
 @click.option("--bootstrap", "bootstrap", type=int, default=1000, show_default=True,
               help="Paired bootstrap resamples for 95% intervals and tests (0: none).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the bootstrap resampling.")
 @click.option("--floor", "floor", default=None, metavar="NAME",
               help="The --scores name of the k-mer floor model (default: the name starting with 'kmer').")
-def main(run, scores, stats, output, bootstrap, seed, floor):
+def main(run, scores, stats, output, force, bootstrap, seed, floor):
     """Evaluate models on a scored labelled set and build the MultiQC report."""
     from enhancer_tools.report.build import build_report
 
-    build_report(list(scores), list(stats), output, bootstrap, seed, floor, run)
+    build_report(list(scores), list(stats), output, bootstrap, seed, floor, run, force=force)
     log.info("report written: %s/multiqc_report.html", output.rstrip("/"))

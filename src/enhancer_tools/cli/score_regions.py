@@ -6,8 +6,7 @@ import click
 
 from enhancer_tools.cli.common import input_file, output_option, tool_command
 from enhancer_tools.errors import UserError
-from enhancer_tools.genome.windows import EDGE_POLICIES
-from enhancer_tools.scoring.sources import DEFAULT_MAX_N_FRAC, DEFAULT_WIDTH
+from enhancer_tools.genome.windows import DEFAULT_MAX_N_FRAC, DEFAULT_WIDTH, EDGE_POLICIES
 
 HELP = """Score sequences with any model directory the training tools write (DNABERT-2, EnhancerNet
 CNN, k-mer baseline) or a plain Hugging Face DNABERT-2 folder (temperature 1, threshold 0.5),
@@ -42,8 +41,15 @@ header of shards 2..N) gives the unsharded output: e.g.
 `awk 'FNR>1 || NR==1' part*.tsv > scores.tsv`, `cat part*.bedGraph > track.bedGraph`.
 """
 
+EPILOG = """\
+\b
+Example:
+  score-regions --model models/dnabert2 --fasta test.fa -o scores/dnabert2.tsv -j 8 \\
+      --json stats/score-dnabert2.json"""
 
-@tool_command("score-regions", help=HELP, short_help="Score FASTA, BED regions or genome tiles with a model.")
+
+@tool_command("score-regions", help=HELP, short_help="Score FASTA, BED regions or genome tiles with a model.",
+              epilog=EPILOG)
 @click.option("--model", "model_dir", required=True, type=click.Path(file_okay=True),
               help="Model directory (model.json from a training tool, or a plain Hugging Face DNABERT-2 folder).")
 @input_file("--fasta", "fasta_path", default=None, help="Sequences to score (FASTA or dataset TSV/CSV; gzip ok).")
@@ -71,7 +77,7 @@ header of shards 2..N) gives the unsharded output: e.g.
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
               help="auto: bf16 on CUDA, fp32 on CPU.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads for torch (default: torch's choice).")
+@click.option("-j", "--threads", type=click.IntRange(min=1), default=None, help="CPU threads for torch (default: torch's choice).")
 @click.option("--shard", default=None, metavar="I/N", help="Score only the I-th of N contiguous blocks of the input (1-based).")
 def main(run, model_dir, fasta_path, bed_path, tile, genome, chroms, step, width, edge, max_n_frac, output, bed_out,
          bedgraph, bigwig, rejects, rc_average, threshold, batch_size, device, precision, threads, shard):

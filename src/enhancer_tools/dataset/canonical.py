@@ -17,8 +17,9 @@ from itertools import repeat
 from xxhash import xxh3_128_digest, xxh3_128_intdigest
 
 _COMPLEMENT_UPPER = bytes.maketrans(b"ACGTRYKMBVDHSWN", b"TGCAYRMKVBHDSWN")
-# The same, but every byte that is not an upper-case IUPAC letter becomes NUL: validation for free.
-_COMPLEMENT_OR_NUL = bytes(_COMPLEMENT_UPPER[b] if chr(b) in "ACGTRYKMBVDHSWN" else 0 for b in range(256))
+# The same, but every byte that is not an upper-case IUPAC letter becomes NUL: validation for
+# free (``batch_keys`` here and the compiled kernel of ``canonical_block``).
+COMPLEMENT_OR_NUL = bytes(_COMPLEMENT_UPPER[b] if chr(b) in "ACGTRYKMBVDHSWN" else 0 for b in range(256))
 _REVERSE = slice(None, None, -1)
 
 # Orientation codes of a sequence relative to its canonical form.
@@ -56,7 +57,7 @@ def batch_keys(seqs: list[bytes]) -> tuple[bytes, bytes, bool]:
     ``canonical_key(seqs[i]).to_bytes(16, "big")`` when they are valid.
     """
     ups = list(map(bytes.upper, seqs))
-    rcs = list(map(operator.getitem, map(bytes.translate, ups, repeat(_COMPLEMENT_OR_NUL)), repeat(_REVERSE)))
+    rcs = list(map(operator.getitem, map(bytes.translate, ups, repeat(COMPLEMENT_OR_NUL)), repeat(_REVERSE)))
     valid = not any(map(operator.contains, rcs, repeat(0)))
     digests = b"".join(map(xxh3_128_digest, map(min, ups, rcs)))
     reverse = bytes(map(operator.gt, ups, rcs))

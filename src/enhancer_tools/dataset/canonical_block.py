@@ -19,11 +19,11 @@ from functools import cache
 import numpy as np
 from xxhash import xxh3_128_digest
 
-from enhancer_tools.dataset.canonical import _COMPLEMENT_OR_NUL
+from enhancer_tools.dataset.canonical import COMPLEMENT_OR_NUL
 
 _UPPER = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
 # complement of the upper-cased byte; 0 for anything that is not an IUPAC letter
-_COMPLEMENT_OF_UPPER = np.frombuffer(bytes(_COMPLEMENT_OR_NUL[b] for b in bytes(range(256)).upper()), dtype=np.uint8)
+_COMPLEMENT_OF_UPPER = np.frombuffer(bytes(COMPLEMENT_OR_NUL[b] for b in bytes(range(256)).upper()), dtype=np.uint8)
 _IS_GC = np.zeros(256, dtype=np.int64)
 _IS_GC[list(b"GCgc")] = 1
 _IS_ACGT = np.zeros(256, dtype=np.int64)
@@ -88,15 +88,6 @@ def _compiled():
             return numba.njit(nogil=True)(fn)
 
     return jit(_canonical_forms), jit(_base_counts)
-
-
-def warm_up() -> None:
-    """Compile the kernels now (before forking workers, so they inherit the machine code)."""
-    forms, counts = _compiled()
-    buf = np.frombuffer(b"ACGT", dtype=np.uint8)
-    span = np.array([0]), np.array([4])
-    forms(buf, *span, np.empty(4, np.uint8), _UPPER, _COMPLEMENT_OF_UPPER)
-    counts(buf, *span, _IS_GC, _IS_ACGT)
 
 
 _scratch = np.empty(0, dtype=np.uint8)

@@ -2,20 +2,18 @@
 
 Three readers give identical results. The fast layout (uncompressed FASTA starting with '>',
 one sequence line per record, LF line ends, ASCII headers with single spaces, a final newline)
-is read in large blocks of whole records: a small file in this process, split with bytes
-operations (``split_block`` + ``canonical.batch_keys``); a large one in byte ranges by worker
-processes, which compute the keys on the block's bytes with the compiled kernel of
-``canonical_block``. A file not in that layout goes to the generic reader (``io.fasta`` /
-``io.dataset``: gzip, CRLF, wrapped lines, blank lines, TSV/CSV tables), which also produces
-every error message with its line number.
+is read in large blocks of whole records (``io.oneline_fasta``): a small file in this process,
+split with bytes operations (``split_block`` + ``canonical.batch_keys``); a large one in byte
+ranges by worker processes, which compute the keys on the block's bytes with the compiled
+kernel of ``canonical_block``. A file not in that layout goes to the generic reader
+(``io.fasta`` / ``io.dataset``: gzip, CRLF, wrapped lines, blank lines, TSV/CSV tables), which
+also produces every error message with its line number.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import operator
 import os
-import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -29,31 +27,20 @@ from enhancer_tools.errors import UserError
 from enhancer_tools.io.compressed import open_binary
 from enhancer_tools.io.dataset import parse_description, read_dataset
 from enhancer_tools.io.fasta import read_fasta
+from enhancer_tools.io.oneline_fasta import (
+    UNUSUAL_BYTES,
+    Batch,
+    NotFastLayout,
+    fast_layout_size,
+    fast_range_batches,
+    label_of,
+    record_blocks,
+    record_range_bounds,
+    split_block,
+)
 
-BLOCK_BYTES = 4 << 20
 PARALLEL_MIN_BYTES = 32 << 20
 RANGE_BYTES = 256 << 20
-_LABEL = re.compile(rb" label=(\S*)")
-# Any of these sends the file to the generic reader, whose rules differ from a plain split.
-_UNUSUAL_BYTES = (b"\r", b"\t", b"\x0b", b"\x0c")
-_UNUSUAL_HEADER = (b"  ", b" \n", b"> ", b">\n")
-_FIRST_BYTE = slice(0, 1)
-
-
-class NotFastLayout(Exception):
-    """The file is not in the fast reader's layout."""
-
-
-@dataclass(slots=True)
-class Batch:
-    """Consecutive records: header texts (without '>'), sequences, ids, labels (bytes or None),
-    header line numbers (generic reader only)."""
-
-    headers: list
-    seqs: list
-    ids: list
-    labels: list
-    lines: list
 
 
 @dataclass(slots=True)
@@ -89,86 +76,6 @@ class Records:
 def _digest_array(digests: bytes) -> np.ndarray:
     # Only equality matters, so the bytes are viewed in place whatever their byte order.
     return np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
-
-
-def _label_of(header: bytes, default: bytes | None) -> bytes | None:
-    found = _LABEL.findall(header)
-    return found[-1] if found else default
-
-
-def split_block(block: bytes, default_label: bytes | None) -> Batch:
-    """Split a block of whole records in the fast layout; NotFastLayout otherwise. Sequence
-    letters are validated later, by ``batch_keys`` (a '>' there fails too)."""
-    if not block.isascii() or any(u in block for u in _UNUSUAL_BYTES):
-        raise NotFastLayout
-    lines = block.split(b"\n")
-    lines.pop()
-    headers, seqs = lines[0::2], lines[1::2]
-    if len(headers) != len(seqs) or b"" in seqs:
-        raise NotFastLayout
-    joined = b"\n".join(headers) + b"\n"
-    if any(u in joined for u in _UNUSUAL_HEADER):
-        raise NotFastLayout
-    if b"".join(map(operator.itemgetter(_FIRST_BYTE), headers)) != b">" * len(headers):
-        raise NotFastLayout
-    headers = [h[1:] for h in headers]
-    ids = list(map(operator.itemgetter(0), map(bytes.partition, headers, repeat(b" "))))
-    if b"label=" in block:
-        labels = [_label_of(h, default_label) for h in headers]
-    else:
-        labels = [default_label] * len(headers)
-    return Batch(headers, seqs, ids, labels, [])
-
-
-def _fast_blocks(path, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
-    """Yield (file offset, block of whole records) for the bytes [start, stop), which must
-    begin at a header and end at one (or at the end of the file)."""
-    with open(path, "rb", buffering=0) as fh:
-        fh.seek(start)
-        pos, rest = start, b""
-        while pos < stop:
-            chunk = fh.read(min(BLOCK_BYTES, stop - pos))
-            if not chunk:
-                break
-            pos += len(chunk)
-            buf = rest + chunk
-            cut = len(buf) if pos >= stop else buf.rfind(b"\n>") + 1
-            if cut:
-                yield pos - len(buf), buf[:cut]
-            rest = buf[cut:]
-
-
-def fast_range_batches(path, start: int, stop: int, default_label: bytes | None) -> Iterator[tuple[int, Batch]]:
-    """(offset, Batch) for the records of a fast-layout byte range."""
-    for offset, block in _fast_blocks(path, start, stop):
-        yield offset, split_block(block, default_label)
-
-
-def _check_fast_file(path) -> int:
-    """The file size when the file can take the fast reader (by its first and last bytes)."""
-    with open(path, "rb") as fh:
-        head = fh.read(1)
-        size = fh.seek(0, os.SEEK_END)
-        if size:
-            fh.seek(size - 1)
-        tail = fh.read(1)
-    if head != b">" or tail != b"\n":
-        raise NotFastLayout
-    return size
-
-
-def _range_bounds(path, size: int, parts: int) -> list[int]:
-    """Byte offsets splitting the file into ``parts`` ranges at record starts."""
-    bounds = [0]
-    with open(path, "rb") as fh:
-        for i in range(1, parts):
-            fh.seek(max(size * i // parts, bounds[-1]))
-            window = fh.read(1 << 20)
-            at = window.find(b"\n>")
-            if at >= 0:
-                bounds.append(fh.tell() - len(window) + at + 1)
-    bounds.append(size)
-    return sorted(set(bounds))
 
 
 def generic_batches(path, default_label: str | None, size: int = 20000) -> Iterator[Batch]:
@@ -255,7 +162,7 @@ def _block_piece(block: bytes, offset: int, default_label: bytes | None, with_st
     letter that is not an IUPAC code (the generic reader then names the line)."""
     from enhancer_tools.dataset.canonical_block import block_base_counts, block_keys
 
-    if not block.isascii() or any(u in block for u in _UNUSUAL_BYTES):
+    if not block.isascii() or any(u in block for u in UNUSUAL_BYTES):
         raise NotFastLayout
     buf = np.frombuffer(block, dtype=np.uint8)
     line_ends = np.flatnonzero(buf == 10)
@@ -269,7 +176,7 @@ def _block_piece(block: bytes, offset: int, default_label: bytes | None, with_st
     digests, codes, valid = block_keys(buf, seq_starts, seq_ends)
     if not valid:
         raise NotFastLayout
-    # Letters are valid, so spaces are in headers: refuse the header shapes of _UNUSUAL_HEADER.
+    # Letters are valid, so spaces are in headers: refuse the header shapes split_block refuses.
     spaces = np.flatnonzero(buf == 32)
     after_gt = buf[head_starts + 1]
     if (np.diff(spaces) == 1).any() or (buf[spaces + 1] == 10).any() or ((after_gt == 32) | (after_gt == 10)).any():
@@ -279,7 +186,7 @@ def _block_piece(block: bytes, offset: int, default_label: bytes | None, with_st
     view = memoryview(block)
     ids = b"".join([xxh3_128_digest(view[a + 1 : b]) for a, b in zip(head_starts.tolist(), id_ends.tolist())])
     if b"label=" in block:
-        labels = [_label_of(block[a + 1 : b], default_label) for a, b in zip(head_starts.tolist(), head_ends.tolist())]
+        labels = [label_of(block[a + 1 : b], default_label) for a, b in zip(head_starts.tolist(), head_ends.tolist())]
     else:
         labels = [default_label] * len(head_starts)
     piece = _Piece(digests, codes, ids, labels, [], offset + head_starts, offset + seq_ends + 1)
@@ -315,7 +222,7 @@ def _collect(pieces) -> dict:
 
 def _scan_range(args) -> dict:
     path, start, stop, dl, with_stats, compiled = args
-    blocks = _fast_blocks(path, start, stop)
+    blocks = record_blocks(path, start, stop)
     if compiled:
         return _collect(_block_piece(block, offset, dl, with_stats) for offset, block in blocks)
     return _collect(_batch_piece(split_block(block, dl), with_stats, offset) for offset, block in blocks)
@@ -338,14 +245,14 @@ def scan_file(path, default_label: str | None = None, jobs: int = 1, with_stats:
     dl = default_label.encode() if default_label is not None else None
     parts = None
     try:
-        size = _check_fast_file(path)
+        size = fast_layout_size(path)
         large = size >= PARALLEL_MIN_BYTES
         # A large file is scanned by the compiled kernel in worker processes (even with one
         # job): numba's ~170 MB and ~1 s of start-up stay out of this process, which goes on
         # to hold every key. Ranges of at most RANGE_BYTES keep each worker's results (and
         # their pickled copy) small. A small file is read here, by bytes methods.
         ranges = max(jobs, -(-size // RANGE_BYTES)) if large else 1
-        bounds = _range_bounds(path, size, ranges)
+        bounds = record_range_bounds(path, size, ranges)
         tasks = [(path, a, b, dl, with_stats, large) for a, b in zip(bounds, bounds[1:])]
         if large:
             with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("fork")) as pool:

@@ -43,12 +43,12 @@ _MAX_ROUND_DRAWS = 2_000_000  # bounds memory: about 100 bytes per draw
 class BackgroundOptions:
     """What background-windows was asked to do (see the CLI's --help)."""
 
-    width: int = 1000
+    width: int = W.DEFAULT_WIDTH
     ratio: float = 1.0
     seed: int = 1
     margin: int = 0
     gc_bins: int = 20
-    max_n_frac: float = 0.1
+    max_n_frac: float = W.DEFAULT_MAX_N_FRAC
     match_chroms: bool = False
     chroms: str | None = None
     exclude_chroms: str | None = None

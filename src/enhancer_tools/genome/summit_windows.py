@@ -45,11 +45,11 @@ _WINDOWS_PER_BLOCK = 1024
 class SummitWindowOptions:
     """What bed-summit-window was asked to do (see the CLI's --help for each option)."""
 
-    width: int = 1000
+    width: int = W.DEFAULT_WIDTH
     edge: str = "drop"
     summit_col: int | None = None
     label: str = "1"
-    max_n_frac: float = 0.1
+    max_n_frac: float = W.DEFAULT_MAX_N_FRAC
     chroms: str | None = None
     exclude_chroms: str | None = None
     blacklist: str | None = None

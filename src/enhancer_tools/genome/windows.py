@@ -13,12 +13,13 @@ there is none (-1, or plain BED), the midpoint ``start + (end - start) // 2``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 
 from enhancer_tools.errors import UserError
-from enhancer_tools.io.intervals import Interval
 
+# The defaults of every tool that cuts windows (bed-summit-window, background-windows,
+# score-regions); the Galaxy wrappers repeat them (tests/test_defaults_in_sync.py).
+DEFAULT_WIDTH = 1000
+DEFAULT_MAX_N_FRAC = 0.1
 EDGE_POLICIES = ("drop", "shift", "clip")
 
 # Reject reasons (stable codes, used in rejects files and run-info counts).
@@ -35,33 +36,15 @@ WEAKER_NEARBY = "weaker_than_nearby_peak"
 TOO_MANY_N = "too_many_n"
 
 
-def place_window(centre: int, width: int, chrom_length: int, edge: str) -> tuple[int, int] | None:
-    """The window ``(start, end)`` of ``width`` bp around ``centre``, or None when dropped.
-
-    ``edge`` says what happens when the window runs off a chromosome end: 'drop' returns None,
-    'shift' slides it inside keeping the width (None when the chromosome is shorter than the
-    width), 'clip' truncates it at the end(s). ``centre`` must lie in ``[0, chrom_length)``.
-    """
-    start = centre - width // 2
-    end = start + width
-    if start >= 0 and end <= chrom_length:
-        return start, end
-    if edge == "drop":
-        return None
-    if edge == "shift":
-        if width > chrom_length:
-            return None
-        start = 0 if start < 0 else chrom_length - width
-        return start, start + width
-    if edge == "clip":
-        return max(start, 0), min(end, chrom_length)
-    raise ValueError(f"edge must be one of {EDGE_POLICIES}, not {edge!r}")
-
-
 def place_windows(centres, width: int, chrom_lengths, edge: str):
-    """Vectorised ``place_window`` over numpy arrays: returns ``(starts, ends, placed)``
-    (int64, int64, bool). Where ``placed`` is False the window was dropped and starts/ends
-    are meaningless.
+    """The windows of ``width`` bp around ``centres`` on chromosomes of ``chrom_lengths``
+    (numpy arrays): returns ``(starts, ends, placed)`` (int64, int64, bool). Where ``placed``
+    is False the window was dropped and starts/ends are meaningless.
+
+    ``edge`` says what happens when a window runs off a chromosome end: 'drop' drops it,
+    'shift' slides it inside keeping the width (dropped when the chromosome is shorter than
+    the width), 'clip' truncates it at the end(s). Each centre must lie in
+    ``[0, chrom_length)``.
     """
     import numpy as np
 
@@ -80,13 +63,8 @@ def place_windows(centres, width: int, chrom_lengths, edge: str):
 
 
 def edge_reject_reason(width: int, chrom_length: int) -> str:
-    """The reason code for a window that ``place_window`` dropped."""
+    """The reason code for a window that ``place_windows`` dropped."""
     return CHROM_TOO_SHORT if width > chrom_length else OFF_END
-
-
-def interval_centre(iv: Interval) -> int:
-    """The summit when the row has one, else the midpoint ``start + (end - start) // 2``."""
-    return iv.summit if iv.summit is not None else iv.start + (iv.end - iv.start) // 2
 
 
 class ChromFilter:
@@ -114,56 +92,3 @@ def _compile(pattern: str | None, option: str):
         return re.compile(pattern)
     except re.error as exc:
         raise UserError(f"{option} is not a valid regular expression: {pattern!r} ({exc})") from None
-
-
-@dataclass(slots=True)
-class WindowResult:
-    """One interval's outcome: ``window`` is ``(start, end)`` when placed, else None and
-    ``reason`` (a reject code) with a human-readable ``detail``."""
-
-    interval: Interval
-    window: tuple[int, int] | None
-    reason: str | None = None
-    detail: str = ""
-
-
-def check_interval(iv: Interval, chrom_lengths: Mapping[str, int], chrom_filter: ChromFilter | None = None):
-    """``(reason, detail)`` when the interval cannot get a window on this genome, else None."""
-    if chrom_filter is not None and not chrom_filter.keep(iv.chrom):
-        return EXCLUDED_CHROM, f"chromosome {iv.chrom} excluded by --chroms/--exclude-chroms"
-    length = chrom_lengths.get(iv.chrom)
-    if length is None:
-        return UNKNOWN_CHROM, f"chromosome {iv.chrom} is not in the genome"
-    if iv.end > length:
-        return PEAK_PAST_END, f"peak end {iv.end} is past the end of {iv.chrom} (length {length}): wrong genome build?"
-    if iv.summit is not None and not iv.start <= iv.summit < iv.end:
-        return SUMMIT_OUTSIDE, f"summit {iv.summit} lies outside the peak (start {iv.start}, end {iv.end})"
-    return None
-
-
-def windows_from_intervals(
-    intervals: Iterable[Interval],
-    chrom_lengths: Mapping[str, int],
-    width: int,
-    edge: str = "drop",
-    chrom_filter: ChromFilter | None = None,
-) -> Iterator[WindowResult]:
-    """Turn intervals into centred windows, one WindowResult per interval, in input order.
-
-    The checks, in order: chromosome filter, unknown chromosome, peak past the chromosome end,
-    summit outside its peak, chromosome-end policy (``edge``).
-    """
-    if edge not in EDGE_POLICIES:
-        raise ValueError(f"edge must be one of {EDGE_POLICIES}, not {edge!r}")
-    for iv in intervals:
-        problem = check_interval(iv, chrom_lengths, chrom_filter)
-        if problem is not None:
-            yield WindowResult(iv, None, *problem)
-            continue
-        length = chrom_lengths[iv.chrom]
-        window = place_window(interval_centre(iv), width, length, edge)
-        if window is None:
-            reason = edge_reject_reason(width, length)
-            yield WindowResult(iv, None, reason, f"{width} bp window around {interval_centre(iv)} runs off {iv.chrom} (length {length})")
-        else:
-            yield WindowResult(iv, window)

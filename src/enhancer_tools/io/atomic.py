@@ -32,6 +32,27 @@ def refuse_overwriting_inputs(outputs, inputs) -> None:
                 raise UserError(f"output would overwrite the input {inp}; choose another name", out)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _commit_directory(tmp: str, final: str, replace: bool) -> None:
+    """Rename the finished folder ``tmp`` to ``final`` (see ``AtomicOutputs.directory``)."""
+    if replace and os.path.isdir(final) and os.listdir(final):
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(final)}.old.", dir=os.path.dirname(os.path.abspath(final)))
+        os.replace(final, os.path.join(old, "x"))
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    try:
+        os.replace(tmp, final)  # over an empty folder, or to a new name; a non-empty folder stays
+    except OSError as exc:
+        raise UserError(f"cannot write the output folder: {exc.strerror}; it was not replaced (another process "
+                        "may have written it while this one ran)", final) from None
+
+
 class AtomicOutputs:
     """A set of output files committed together.
 
@@ -46,7 +67,7 @@ class AtomicOutputs:
 
     def __init__(self) -> None:
         self._files: list[tuple[IO, str, str]] = []
-        self._dirs: list[tuple[str, str]] = []
+        self._dirs: list[tuple[str, str, bool]] = []
 
     def _temp_file(self, path: str) -> tuple[int, str]:
         """A new empty temporary file next to ``path``: (open descriptor, name)."""
@@ -106,15 +127,19 @@ class AtomicOutputs:
         self._files.append((None, tmp, path))
         return tmp
 
-    def directory(self, path: str | os.PathLike) -> str:
-        """A temporary folder next to ``path``; on commit it replaces ``path`` (which must not be
-        a non-empty folder the tool does not own)."""
+    def directory(self, path: str | os.PathLike, replace: bool = False) -> str:
+        """A temporary folder next to ``path``, renamed to ``path`` on commit.
+
+        An existing empty folder at ``path`` is replaced; a non-empty one only with ``replace``
+        (the caller checked it is an earlier output: see ``io.output_folder``), and then it is
+        renamed aside and removed only after the new folder is in place. Without ``replace`` a
+        folder that filled up while the tool ran makes the commit fail; nothing is lost."""
         path = os.fspath(path)
         parent = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(parent):
             raise UserError("output folder's parent does not exist", parent)
         tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=parent)
-        self._dirs.append((tmp, path))
+        self._dirs.append((tmp, path, replace))
         return tmp
 
     def __enter__(self) -> "AtomicOutputs":
@@ -125,8 +150,9 @@ class AtomicOutputs:
         for fh, _, _ in self._files:
             if fh is not None and not fh.closed:
                 fh.close()
+        mask = _umask()
         for _, tmp, final in self._files:
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, 0o666 & ~mask)  # mkstemp's 0600 becomes what open() would have made
             # Renaming over an existing file makes ext4 write the new one to disk first
             # (auto_da_alloc: seconds for a 2 GB output); the old one is removed instead. The
             # final name never holds a partial file either way.
@@ -134,15 +160,9 @@ class AtomicOutputs:
                 if not os.path.isdir(final):
                     os.unlink(final)
             os.replace(tmp, final)
-        for tmp, final in self._dirs:
-            os.chmod(tmp, 0o755)
-            if os.path.isdir(final):
-                old = tempfile.mkdtemp(prefix=f".{os.path.basename(final)}.old.", dir=os.path.dirname(os.path.abspath(final)))
-                os.replace(final, os.path.join(old, "x"))
-                os.replace(tmp, final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, final)
+        for tmp, final, replace in self._dirs:
+            os.chmod(tmp, 0o777 & ~mask)
+            _commit_directory(tmp, final, replace)
         self._files, self._dirs = [], []
 
     def discard(self) -> None:
@@ -153,7 +173,7 @@ class AtomicOutputs:
                     fh.close()
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-        for tmp, _ in self._dirs:
+        for tmp, _, _ in self._dirs:
             shutil.rmtree(tmp, ignore_errors=True)
         self._files, self._dirs = [], []
 

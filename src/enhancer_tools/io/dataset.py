@@ -16,11 +16,10 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from enhancer_tools.errors import UserError
 from enhancer_tools.io.compressed import open_binary
-from enhancer_tools.io.fasta import read_fasta, write_fasta
+from enhancer_tools.io.fasta import read_fasta
 from enhancer_tools.seq import invalid_characters
 
 _REGION = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)(?:\((?P<strand>[+\-.])\))?$")
@@ -189,8 +188,3 @@ def _checked_records(path, default_label, require_label: bool, unique_ids: bool)
                 raise UserError(f"duplicate record id {rec.id!r}; ids must be unique within a file", path, rec.line)
             seen.add(rec.id)
         yield rec
-
-
-def write_record(fh: TextIO, rec: LabelledRecord, width: int = 0) -> None:
-    """Write a labelled record as FASTA in the dataset convention."""
-    write_fasta(fh, rec.header(), rec.seq, width)

@@ -82,11 +82,11 @@ class RunInfo:
             "tool": self.tool,
             "version": __version__,
             "command_line": [os.path.basename(sys.argv[0])] + sys.argv[1:],
-            "parameters": _jsonable(self.params),
+            "parameters": jsonable(self.params),
             "inputs": inputs,
-            "outputs": _jsonable(self.outputs),
-            "counts": _jsonable(self.counts),
-            **_jsonable(self.extra),
+            "outputs": jsonable(self.outputs),
+            "counts": jsonable(self.counts),
+            **jsonable(self.extra),
             "started": self.started_iso,
             "elapsed_seconds": round(time.time() - self.started, 3),
             "python": platform.python_version(),
@@ -102,11 +102,14 @@ class RunInfo:
             fh.write("\n")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as strict-JSON data: mappings with string keys, lists for any sequence or set,
+    None for NaN and infinities, paths as text, numpy/torch values via ``tolist``, anything
+    else as ``str``."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float):
         return value if math.isfinite(value) else None  # strict JSON has no NaN/Infinity
     if isinstance(value, (str, int, bool)) or value is None:
@@ -114,5 +117,5 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, os.PathLike):
         return os.fspath(value)
     if hasattr(value, "tolist"):  # numpy / torch scalars and arrays
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     return str(value)

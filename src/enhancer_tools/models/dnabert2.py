@@ -13,8 +13,8 @@ Attention implementations are swappable functions behind ``config.attention_impl
 Batches with padding run their linear layers on the real tokens only (unpadded).
 
 Layout, top-down: helpers (ALiBi slopes, attention bias, padding), attention implementations,
-configuration, layers, outputs, the pretrained base, the encoder and its heads, and the
-precision helpers a trainer calls.
+configuration, layers, outputs, the pretrained base, the encoder and its heads. The precision a
+model runs under is decided in ``models.precision``.
 
 Shapes in comments: B batch, L padded length, N real (unpadded) tokens, H hidden size,
 A attention heads, D head size (H / A), I intermediate size, V vocabulary size.
@@ -24,7 +24,6 @@ This module imports torch at import time: command-line modules import it inside 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import math
@@ -719,33 +718,3 @@ class DNABERT2ForMaskedLM(DNABERT2PreTrainedModel):
         if labels is not None:
             loss = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE_INDEX)
         return MaskedLMOutput(logits, loss, encoded.hidden_states, encoded.attentions)
-
-
-# ----------------------------------------------------------------------------------------------
-# Precision: what a trainer or scorer runs the model under
-# ----------------------------------------------------------------------------------------------
-
-
-def autocast_dtype(device: torch.device | str) -> torch.dtype | None:
-    """bfloat16 on GPUs that support it, float16 on other GPUs, None (float32) on CPU."""
-    device = torch.device(device)
-    if device.type != "cuda":
-        return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
-def needs_grad_scaler(device: torch.device | str) -> bool:
-    """True when training on ``device`` runs in float16 and so needs ``torch.amp.GradScaler``."""
-    return autocast_dtype(device) == torch.float16
-
-
-def autocast_context(device: torch.device | str, dtype: torch.dtype | None = None):
-    """Mixed-precision context for ``device`` (``dtype`` overrides the policy of autocast_dtype).
-
-    Returns a no-op context where the policy is float32.
-    """
-    device = torch.device(device)
-    dtype = dtype if dtype is not None else autocast_dtype(device)
-    if dtype is None or dtype == torch.float32:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=dtype)

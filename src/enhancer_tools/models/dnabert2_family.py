@@ -81,6 +81,7 @@ class CachedTokenAdapter(TokenAdapter):
         items = super().encode(seqs)
         truncated = self._count_truncated(seqs)
         self._warn_truncation(truncated, len(seqs))
+        log.info("tokenised %d sequences; token ids cached in %s", len(seqs), path)
         offsets = np.zeros(len(items) + 1, dtype=np.int64)
         np.cumsum([len(x) for x in items], out=offsets[1:])
         os.makedirs(self.cache_dir, exist_ok=True)

@@ -132,7 +132,7 @@ def fit_kmer(train_seqs: Sequence[str], train_labels: np.ndarray, val_seqs: Sequ
     PR-AUC (ties: the smaller C, i.e. stronger regularisation). Returns (scorer, C, table)."""
     from sklearn.linear_model import LogisticRegression
 
-    from enhancer_tools.training.metrics import pr_auc, roc_auc
+    from enhancer_tools.metrics.binary import pr_auc, roc_auc
 
     features = KmerFeatures(ks)
     x_train = features.transform(train_seqs)

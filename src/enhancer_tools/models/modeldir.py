@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enhancer_tools.errors import UserError
-from enhancer_tools.training.calibration import Calibration
+from enhancer_tools.metrics.calibration import Calibration
 
 FORMAT_VERSION = 1
 KINDS = ("dnabert2", "enhancernet", "kmer")
@@ -84,6 +84,17 @@ def provenance(training_data: Mapping[str, str | os.PathLike] | None = None, tra
     }
 
 
+def is_model_directory(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a model directory this suite wrote (a model.json naming its kind),
+    the only kind of non-empty folder a trainer replaces (with --force)."""
+    try:
+        with open(os.path.join(os.fspath(path), MODEL_JSON), encoding="utf-8") as fh:
+            info = json.load(fh)
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and "kind" in info and "format_version" in info
+
+
 def save_model_dir(directory: str | os.PathLike, *, kind: str, config: Mapping, tensors: Mapping[str, Any],
                    calibration: Calibration, provenance_info: Mapping, window: Mapping | None = None,
                    max_length: int | None = None, tokenizer: str | os.PathLike | None = None,
@@ -96,17 +107,17 @@ def save_model_dir(directory: str | os.PathLike, *, kind: str, config: Mapping, 
     """
     import json as _json
 
-    from enhancer_tools.io.runinfo import _jsonable
+    from enhancer_tools.io.runinfo import jsonable
 
     if kind not in KINDS:
         raise ValueError(f"unknown model kind {kind!r}")
     directory = os.fspath(directory)
     model_info = {"kind": kind, "format_version": FORMAT_VERSION, "window": dict(window) if window else None,
                   "max_length": max_length, **dict(info or {})}
-    _write_json(os.path.join(directory, MODEL_JSON), _jsonable(model_info))
-    _write_json(os.path.join(directory, CONFIG_JSON), _jsonable(dict(config)))
+    _write_json(os.path.join(directory, MODEL_JSON), jsonable(model_info))
+    _write_json(os.path.join(directory, CONFIG_JSON), jsonable(dict(config)))
     _write_json(os.path.join(directory, CALIBRATION_JSON), calibration.as_dict())
-    _write_json(os.path.join(directory, PROVENANCE_JSON), _jsonable(dict(provenance_info)))
+    _write_json(os.path.join(directory, PROVENANCE_JSON), jsonable(dict(provenance_info)))
     _save_tensors(dict(tensors), os.path.join(directory, WEIGHTS), {"kind": kind, "format": _json.dumps(FORMAT_VERSION)})
     if tokenizer is not None:
         shutil.copyfile(tokenizer, os.path.join(directory, TOKENIZER_JSON))

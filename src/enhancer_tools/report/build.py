@@ -11,6 +11,7 @@ import numpy as np
 
 from enhancer_tools.errors import UserError
 from enhancer_tools.io.atomic import AtomicOutputs
+from enhancer_tools.io.output_folder import check_output_folder
 from enhancer_tools.report import multiqc_content, run_stats
 from enhancer_tools.report.evaluate import evaluate, find_floor, write_tables
 from enhancer_tools.report.scores import pair_by_id, parse_scores_option, read_scores
@@ -19,16 +20,9 @@ log = logging.getLogger(__name__)
 _REPORT_MARKERS = ("metrics.json", "multiqc_report.html")
 
 
-def _check_output_folder(out_dir: str, inputs: list[str]) -> None:
-    """Refuse a REPORT_DIR that holds other data (it is replaced as a whole) or any input."""
-    out = Path(out_dir).resolve()
-    for p in inputs:
-        if out == Path(p).resolve() or out in Path(p).resolve().parents:
-            raise UserError(f"the report folder would replace the input {p}; choose another -o folder", out_dir)
-    if out.is_file():
-        raise UserError("-o must be a folder, not a file", out_dir)
-    if out.is_dir() and any(out.iterdir()) and not any((out / m).exists() for m in _REPORT_MARKERS):
-        raise UserError("folder exists and is not an earlier report (it would be replaced); choose a new -o folder", out_dir)
+def is_report_folder(path: Path) -> bool:
+    """True when ``path`` holds a report this tool wrote (the only folder ``--force`` replaces)."""
+    return all((path / m).is_file() for m in _REPORT_MARKERS)
 
 
 def score_histograms(models, bins: int = 40) -> dict[str, dict[str, int]]:
@@ -44,7 +38,7 @@ def score_histograms(models, bins: int = 40) -> dict[str, dict[str, int]]:
 
 
 def build_report(scores: list[str], stats: list[str], out_dir: str, n_boot: int, seed: int,
-                 floor: str | None, run) -> None:
+                 floor: str | None, run, force: bool = False) -> None:
     """Evaluate ``scores`` (NAME=path), gather ``stats`` run infos, and write REPORT_DIR."""
     from enhancer_tools.report.plots import write_figures
 
@@ -55,7 +49,7 @@ def build_report(scores: list[str], stats: list[str], out_dir: str, n_boot: int,
     if n_boot < 0:
         raise UserError("--bootstrap must be 0 (none) or a positive number of resamples")
     floor = find_floor(names, floor)
-    _check_output_folder(out_dir, [p for _, p in specs] + list(stats))
+    check_output_folder(out_dir, [p for _, p in specs] + list(stats), force=force, is_ours=is_report_folder, what="report")
     for name, path in specs:
         run.add_input(f"scores:{name}", path)
     models = pair_by_id([read_scores(n, p) for n, p in specs])
@@ -69,7 +63,7 @@ def build_report(scores: list[str], stats: list[str], out_dir: str, n_boot: int,
             log.warning("%s does not beat the k-mer floor (%s) on PR-AUC and ROC-AUC", name, floor)
 
     with AtomicOutputs() as out:
-        tmp = out.directory(out_dir)
+        tmp = out.directory(out_dir, replace=force)
         write_tables(result, tmp)
         figures = os.path.join(tmp, "figures")
         os.makedirs(figures)

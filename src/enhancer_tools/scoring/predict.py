@@ -111,7 +111,7 @@ class Predictor:
         return out.double().cpu().numpy()
 
     def _combine(self, chunk: list[ScoreRecord], z_forward: np.ndarray, z_reverse: np.ndarray | None) -> ScoredBatch:
-        from enhancer_tools.training.metrics import sigmoid
+        from enhancer_tools.metrics.binary import sigmoid
 
         t = self.temperature
         p_forward = sigmoid(z_forward / t)

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 
 from enhancer_tools.errors import UserError
+from enhancer_tools.genome.windows import DEFAULT_MAX_N_FRAC, DEFAULT_WIDTH
 from enhancer_tools.io.runinfo import RunInfo
-from enhancer_tools.scoring.sources import DEFAULT_MAX_N_FRAC, DEFAULT_WIDTH
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class ScoreRequest:
 
 def resolve_window(window: dict | None, width: int | None, edge: str | None) -> tuple[int, str]:
     """Window width and edge policy: the options, else the model directory's ``window`` info,
-    else bed-summit-window's defaults (1000 bp, drop)."""
+    else bed-summit-window's defaults (DEFAULT_WIDTH, drop)."""
     info = window or {}
     if width is None:
         width = info.get("width")

@@ -10,8 +10,9 @@ output. A tile's index counts tiles skipped for N, so shards never depend on the
 Tiling: tiles of ``width`` bp start at 0, ``step``, ``2 step``, ... on each chromosome kept by
 ``--chroms``, as long as the whole tile fits (the last ``< step`` bp of a chromosome may stay
 unscored; chromosomes shorter than a tile get none). A tile whose N fraction (either case)
-exceeds ``max_n_frac`` is skipped (a gap in the track), with bed-summit-window's default of
-0.1: the model never saw training windows with more N than that.
+exceeds ``max_n_frac`` is skipped (a gap in the track), with bed-summit-window's default
+(``genome.windows.DEFAULT_MAX_N_FRAC``): the model never saw training windows with more N than
+that.
 """
 
 from __future__ import annotations
@@ -22,12 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from enhancer_tools.errors import UserError
+from enhancer_tools.genome.windows import DEFAULT_MAX_N_FRAC
 
 log = logging.getLogger(__name__)
 
 NO_COORDINATE = "."
-DEFAULT_WIDTH = 1000  # bed-summit-window's default, for models that record no window
-DEFAULT_MAX_N_FRAC = 0.1  # bed-summit-window's default
 
 
 @dataclass(slots=True)

@@ -118,14 +118,14 @@ def count_token_lengths(
 
 def _count_range(args: tuple) -> tuple[np.ndarray, int, int]:
     """``_count_chunk`` over the records of a byte range of a fast-layout FASTA (see
-    ``dataset.scan``), read by this worker; NotFastLayout when the range is not in that
+    ``io.oneline_fasta``), read by this worker; NotFastLayout when the range is not in that
     layout or holds a letter that is not an IUPAC code."""
-    from enhancer_tools.dataset.scan import NotFastLayout, _fast_blocks, split_block
+    from enhancer_tools.io.oneline_fasta import NotFastLayout, record_blocks, split_block
     from enhancer_tools.seq import invalid_characters
 
     path, start, stop, chunk_size = args
     totals = _Totals()
-    for _, block in _fast_blocks(path, start, stop):
+    for _, block in record_blocks(path, start, stop):
         seqs = split_block(block, None).seqs
         if invalid_characters(b"".join(seqs)):
             raise NotFastLayout
@@ -142,14 +142,14 @@ def count_token_lengths_in_file(tokenizer_json: str, path, workers: int, chunk_s
     then streams it through the generic reader, which also names any bad line)."""
     import multiprocessing
 
-    from enhancer_tools.dataset.scan import NotFastLayout, _check_fast_file, _range_bounds
+    from enhancer_tools.io.oneline_fasta import NotFastLayout, fast_layout_size, record_range_bounds
     from enhancer_tools.progress import progress
 
     try:
-        size = _check_fast_file(path)
+        size = fast_layout_size(path)
     except (NotFastLayout, OSError):
         return None
-    bounds = _range_bounds(path, size, max(1, -(-size // range_bytes)))
+    bounds = record_range_bounds(path, size, max(1, -(-size // range_bytes)))
     tasks = [(path, a, b, chunk_size) for a, b in zip(bounds, bounds[1:])]
     totals = _Totals()
     context = multiprocessing.get_context("spawn")  # see count_token_lengths

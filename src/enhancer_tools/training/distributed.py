@@ -74,3 +74,45 @@ def shutdown() -> None:
 
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def env_rank() -> int:
+    """This process's rank as the launcher set it (0 when not launched by torchrun), readable
+    before the process group exists: tools use it to let rank 0 alone write logs and run info."""
+    return int(os.environ.get("RANK", "0")) if launched_by_torchrun() else 0
+
+
+def _joined() -> bool:
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized()
+
+
+def broadcast_from_main(obj):
+    """Rank 0's ``obj`` on every rank (``obj`` itself when not distributed): decisions such as
+    early stopping are rank 0's, so no rank can stop alone and leave the others waiting."""
+    if not _joined():
+        return obj
+    import torch.distributed as dist
+
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def gather_objects(obj) -> list:
+    """Every rank's ``obj`` in rank order, on every rank (``[obj]`` when not distributed)."""
+    if not _joined():
+        return [obj]
+    import torch.distributed as dist
+
+    out = [None] * dist.get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def shard_bounds(n: int, ctx: DistContext) -> tuple[int, int]:
+    """The contiguous slice [start, end) of ``n`` items that rank ``ctx.rank`` handles when work
+    (validation, scoring) is split over the ranks and gathered back in order."""
+    start = n * ctx.rank // ctx.world_size
+    return start, n * (ctx.rank + 1) // ctx.world_size

@@ -2,8 +2,9 @@
 
 TPE sampler; a MedianPruner fed with the validation PR-AUC after each validation; the
 objective is the best validation PR-AUC of the trial. ``--optuna-storage sqlite:///study.db``
-(or a PostgreSQL URL) with ``--study-name`` lets several processes, each running the same
-command, add trials to one study.
+(or a PostgreSQL URL such as ``postgresql://user@host/db``, with the ``postgres`` extra's psycopg
+driver) with ``--study-name`` lets several processes, each running the same command, add trials
+to one study.
 
 Search-space file (YAML or JSON), merged over the model's default space by name::
 
@@ -116,15 +117,32 @@ def _open_storage(url: str | None, attempts: int = 6):
 
     if url is None:
         return None
+    url = _with_driver(url)
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     for attempt in range(attempts):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        except ImportError as exc:
+            if url.startswith("postgresql"):
+                raise UserError(f"no PostgreSQL driver for {url.split(':', 1)[0]}:// URLs ({exc}); install "
+                                "enhancer-tools' postgres extra: pip install 'enhancer-tools[postgres]'") from None
+            raise
         except SQLAlchemyError as exc:
             if attempt == attempts - 1:
                 raise UserError(f"cannot open the Optuna storage {url}: {exc.__class__.__name__}: {exc}") from None
             time.sleep(0.5 * (attempt + 1))
     return None
+
+
+def _with_driver(url: str) -> str:
+    """``postgresql://`` (or ``postgres://``) URLs without a driver name use psycopg (version 3,
+    the ``postgres`` extra) when it is installed, whatever SQLAlchemy's default driver is."""
+    import importlib.util
+
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres") and importlib.util.find_spec("psycopg") is not None:
+        return f"postgresql+psycopg://{rest}"
+    return url
 
 
 def completed_trials(study) -> list:

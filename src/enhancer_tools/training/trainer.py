@@ -6,8 +6,12 @@ bf16/fp16 autocast on CUDA, validation every epoch (or every N optimizer steps),
 stopping on validation PR-AUC, the best weights kept, and checkpoints that resume exactly.
 
 Determinism: the data order of epoch e is a pure function of (seed, e); dropout uses the
-global torch RNG, whose state is checkpointed; so on CPU a resumed run ends with the same
-weights and metrics as an uninterrupted one.
+global torch RNG, whose state is checkpointed (each rank's own under torchrun); so on CPU a
+resumed run ends with the same weights and metrics as an uninterrupted one.
+
+Under torchrun (DDP) every rank trains on its shard of each epoch's batches; validation is
+sharded over the ranks and gathered; rank 0 alone decides on early stopping and broadcasts the
+decision, and writes the checkpoints.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from enhancer_tools.models.adapter import TaskAdapter, positive_logodds, predict
 from enhancer_tools.seq import reverse_complement
 from enhancer_tools.training import distributed
 from enhancer_tools.training.data import LabelledSet
-from enhancer_tools.training.metrics import binary_metrics
+from enhancer_tools.metrics.binary import binary_metrics
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = 1
@@ -177,6 +181,40 @@ def _cpu_state(model) -> dict:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
+def predict_sharded(model, adapter: TaskAdapter, items: Any, batch_size: int, device: str) -> np.ndarray:
+    """Log-odds of every encoded item, each rank predicting its contiguous share (gathered back in
+    order on every rank; the whole set on one process)."""
+    ctx = distributed.current()
+    start, end = distributed.shard_bounds(len(items), ctx)
+    part = predict_logodds(model, adapter, None, batch_size, device,
+                           items=items if ctx.world_size == 1 else take(items, range(start, end)))
+    return part if ctx.world_size == 1 else np.concatenate(distributed.gather_objects(part))
+
+
+def _rank_state(s: dict, device: str) -> dict:
+    """What differs between ranks and must survive a restart: RNG streams and loss sums."""
+    import torch
+
+    return {"rng_cpu": torch.get_rng_state(),
+            "rng_cuda": torch.cuda.get_rng_state(device) if device.startswith("cuda") else None,
+            "loss_sum": s["loss_sum"], "loss_count": s["loss_count"], "seqs_seen": s["seqs_seen"]}
+
+
+def _restore_rank_state(state: dict, s: dict, rank: int, device: str) -> None:
+    import torch
+
+    # checkpoints before per-rank state held rank 0's RNG only (single-process runs)
+    mine = state["ranks"][rank] if "ranks" in state else {"rng_cpu": state["rng_cpu"], "rng_cuda": None}
+    torch.set_rng_state(mine["rng_cpu"])
+    if mine.get("rng_cuda") is not None and device.startswith("cuda"):
+        torch.cuda.set_rng_state(mine["rng_cuda"], device)
+    elif state.get("rng_cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng_cuda"])
+    for key in ("loss_sum", "loss_count", "seqs_seen"):
+        if key in mine:
+            s[key] = mine[key]
+
+
 class _Checkpoints:
     """Checkpoint folders ``step-NNNNNNNN/`` under one directory and a ``latest.json`` pointer
     written last, so a kill while saving leaves the previous checkpoint usable."""
@@ -242,6 +280,8 @@ def train(model, adapter: TaskAdapter, train_set: LabelledSet, val_set: Labelled
 
     ctx = distributed.current()
     model.to(device)
+    if ctx.world_size > 1:  # the same initial weights everywhere, but each rank its own dropout stream
+        torch.manual_seed(config.seed + 7919 * ctx.rank)
     encoded = dict(encoded or {})
     fwd = encoded.get("train")
     if fwd is None:
@@ -302,10 +342,8 @@ def train(model, adapter: TaskAdapter, train_set: LabelledSet, val_set: Labelled
             scheduler.load_state_dict(state["scheduler"])
             if scaler is not None and state.get("scaler"):
                 scaler.load_state_dict(state["scaler"])
-            torch.set_rng_state(state["rng_cpu"])
-            if state.get("rng_cuda") is not None and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(state["rng_cuda"])
             s = json.loads(state["progress"])
+            _restore_rank_state(state, s, ctx.rank, device)
             log.info("resuming at epoch %d, step %d", s["epoch"] + 1, s["step"])
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats(device)
@@ -313,30 +351,36 @@ def train(model, adapter: TaskAdapter, train_set: LabelledSet, val_set: Labelled
     def save_checkpoint() -> None:
         if checkpoints is None:
             return
+        ranks = distributed.gather_objects(_rank_state(s, device))
         if ctx.is_main:
             state = {"format": CHECKPOINT_FORMAT, "fingerprint": fp, "progress": json.dumps(s),
                      "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                     "scaler": scaler.state_dict() if scaler is not None else None,
-                     "rng_cpu": torch.get_rng_state(),
-                     "rng_cuda": torch.cuda.get_rng_state_all() if device.startswith("cuda") else None}
+                     "scaler": scaler.state_dict() if scaler is not None else None, "ranks": ranks}
             checkpoints.save(s["step"], _cpu_state(model), best_state, state)
         distributed.barrier()
 
     def validate(epoch_float: float) -> None:
         nonlocal best_state
-        logits = predict_logodds(model, adapter, val_set.seqs, eval_bs, device, items=val_items)
-        metrics = binary_metrics(val_set.labels, logits)
+        logits = predict_sharded(model, adapter, val_items, eval_bs, device)
+        loss_sum, loss_count = map(sum, zip(*distributed.gather_objects((s["loss_sum"], s["loss_count"]))))
+        decision = None
+        if ctx.is_main:
+            metrics = binary_metrics(val_set.labels, logits)
+            train_loss = loss_sum / loss_count if loss_count else None
+            entry = {"epoch": round(epoch_float, 4), "step": s["step"], "train_loss": train_loss,
+                     "learning_rate": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in metrics.items()}}
+            value = metrics["pr_auc"] if metrics["pr_auc"] is not None else 0.0
+            log.info("epoch %.2f step %d: train loss %s, val PR-AUC %.4f ROC-AUC %.4f loss %.4f", epoch_float,
+                     s["step"], f"{train_loss:.4f}" if train_loss is not None else "-", value,
+                     metrics["roc_auc"] or 0.0, metrics["loss"])
+            decision = {"entry": entry, "value": value, "improved": value > s["best_value"]}
+        decision = distributed.broadcast_from_main(decision)
         s["evals"] += 1
-        train_loss = s["loss_sum"] / s["loss_count"] if s["loss_count"] else None
-        entry = {"epoch": round(epoch_float, 4), "step": s["step"], "train_loss": train_loss,
-                 "learning_rate": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in metrics.items()}}
-        s["log"].append(entry)
+        s["log"].append(decision["entry"])
         s["loss_sum"], s["loss_count"] = 0.0, 0
-        value = metrics["pr_auc"] if metrics["pr_auc"] is not None else 0.0
-        log.info("epoch %.2f step %d: train loss %s, val PR-AUC %.4f ROC-AUC %.4f loss %.4f", epoch_float, s["step"],
-                 f"{train_loss:.4f}" if train_loss is not None else "-", value, metrics["roc_auc"] or 0.0, metrics["loss"])
-        if value > s["best_value"]:
-            s["best_value"], s["best_epoch"], s["bad_evals"] = value, entry["epoch"], 0
+        value = decision["value"]
+        if decision["improved"]:
+            s["best_value"], s["best_epoch"], s["bad_evals"] = value, decision["entry"]["epoch"], 0
             best_state = _cpu_state(model)
         else:
             s["bad_evals"] += 1
@@ -416,7 +460,7 @@ def train(model, adapter: TaskAdapter, train_set: LabelledSet, val_set: Labelled
         best_state = _cpu_state(model)
     model.load_state_dict(best_state)
     model.eval()
-    val_logits = predict_logodds(model, adapter, val_set.seqs, eval_bs, device, items=val_items)
+    val_logits = predict_sharded(model, adapter, val_items, eval_bs, device)
     validation = binary_metrics(val_set.labels, val_logits)
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.startswith("cuda") else None
     throughput = s["seqs_seen"] * ctx.world_size / s["train_seconds"] if s["train_seconds"] > 0 else None

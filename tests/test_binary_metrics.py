@@ -1,10 +1,10 @@
-"""training.metrics agrees with scikit-learn on known inputs (ties, constant scores, one class)."""
+"""metrics.binary agrees with scikit-learn on known inputs (ties, constant scores, one class)."""
 
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, f1_score, precision_recall_curve, roc_auc_score
 
-from enhancer_tools.training.metrics import (
+from enhancer_tools.metrics.binary import (
     best_f1_threshold,
     binary_metrics,
     logistic_loss,

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from enhancer_tools.training.metrics import best_f1_threshold, sigmoid
+from enhancer_tools.metrics.binary import best_f1_threshold, sigmoid
 
 _MIN_LOG_T, _MAX_LOG_T = -5.0, 5.0
 
