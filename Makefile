@@ -46,6 +46,7 @@ demo: $(STAMP) system-deps
 	PATH="$(abspath $(VENV))/bin:$$PATH" bash scripts/run-demo.sh $(DEMO_OUT)
 
 test: $(STAMP) system-deps
+	cd $(CURDIR) && $(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)

@@ -59,17 +59,17 @@ def tokenizer_path() -> Path:
 def make_cnn(folder: Path) -> Path:
     import torch
 
-    from enhancer_tools.models.enhancernet import HYPERPARAMETERS, EnhancerNet, config_from_params
+    from enhancer_tools.models.enhancernet import EnhancerNet
+    from enhancer_tools.models.kinds.enhancernet import EnhancerNetHyperparameters, architecture
     from enhancer_tools.models.modeldir import save_model_dir
     from enhancer_tools.metrics.calibration import Calibration
 
     if not (folder / "model.json").exists():
         torch.manual_seed(0)
-        cfg = config_from_params(HYPERPARAMETERS)
+        cfg = architecture(EnhancerNetHyperparameters())
         folder.mkdir(parents=True, exist_ok=True)
         save_model_dir(folder, kind="enhancernet", config=cfg.as_dict(), tensors=EnhancerNet(cfg).state_dict(),
-                       calibration=Calibration(1.0, 0.5), provenance_info={"bench": True}, window={"width": cfg.width},
-                       max_length=cfg.width)
+                       calibration=Calibration(1.0, 0.5), provenance_info={"bench": True}, window={"width": cfg.width})
     return folder
 
 
@@ -99,18 +99,19 @@ def timed(fn) -> float:
 
 
 def bench_model(name: str, model_dir: Path, seqs: list[str], batch: int, device: str, precision: str) -> list[dict]:
-    from enhancer_tools.models.modeldir import load_model_dir
+    from enhancer_tools.models.registry import load_model
     from enhancer_tools.scoring.predict import Predictor
     from enhancer_tools.scoring.sources import ScoreRecord
 
-    model = load_model_dir(model_dir, device)
+    resolved = precision if precision != "auto" else ("bf16" if device.startswith("cuda") else "fp32")
+    model = load_model(model_dir, device, resolved)
     records = [ScoreRecord(f"s{i}", s) for i, s in enumerate(seqs)]
 
     def pipeline(rc: bool) -> None:
-        for _ in Predictor(model, batch, rc_average=rc, precision=precision).score(records):
+        for _ in Predictor(model, batch, rc_average=rc).score(records):
             pass
 
-    list(Predictor(model, batch, rc_average=False, precision=precision).score(records[:batch]))  # warm-up
+    list(Predictor(model, batch, rc_average=False).score(records[:batch]))  # warm-up
     rows = []
     for mode, fn, strands in (("plain loop", lambda: model.logits(seqs, batch), 1),
                               ("pipeline fwd", lambda: pipeline(False), 1),

@@ -11,7 +11,9 @@ from enhancer_tools.cli.dnabert2_finetune import main
 from enhancer_tools.io.dataset import read_dataset
 from enhancer_tools.io.runinfo import RunInfo
 from enhancer_tools.models.dnabert2 import DNABERT2Config
-from enhancer_tools.models.dnabert2_family import family
+from enhancer_tools.models.hyperparameters import with_values
+from enhancer_tools.models.kinds.dnabert2 import DNABERT2Hyperparameters
+from enhancer_tools.models.registry import kind
 from enhancer_tools.tokenize.bpe import save_tokenizer, train_bpe
 from enhancer_tools.training.fit import FitRequest, fit
 
@@ -35,11 +37,10 @@ def run_tiny_fit(train, val, output, tokenizer, **request):
 
     vocab = load_tokenizer(tokenizer).get_vocab_size(with_added_tokens=True)
     config = DNABERT2Config.tiny(vocab_size=vocab, hidden_size=32, num_hidden_layers=1, intermediate_size=64)
-    fam = family(pretrained=False, cache_dir=str(output) + ".work/cache")
-    params = {**fam.defaults, "epochs": 2, "batch_size": 16, "learning_rate": 3e-3, "model": None,
-              "architecture": config.to_dict(), "tokenizer": str(tokenizer), "max_length": 48, "width": None,
-              **request.pop("params", {})}
+    hp = with_values(DNABERT2Hyperparameters.for_scratch(),
+                     {"epochs": 2, "batch_size": 16, "learning_rate": 3e-3, "architecture": config.to_dict(),
+                      "tokenizer": str(tokenizer), "max_tokens": 48, **request.pop("params", {})})
     run = RunInfo("dnabert2-finetune")
-    metrics = fit(run, fam, FitRequest(train=str(train), val=str(val), output=str(output), params=params,
-                                       device="cpu", **request))
+    metrics = fit(run, FitRequest(kind=kind("dnabert2"), hyperparameters=hp, train=str(train), val=str(val),
+                                  output=str(output), device="cpu", **request))
     return run, metrics

@@ -29,7 +29,7 @@ def make_cnn_dir(folder: Path, width: int = 80, seed: int = 0, rc_share: bool = 
     folder.mkdir(parents=True, exist_ok=True)
     save_model_dir(folder, kind="enhancernet", config=cfg.as_dict(), tensors=model.state_dict(),
                    calibration=Calibration(2.0, 0.5), provenance_info={"test": True},
-                   window={"width": width} if window else None, max_length=width)
+                   window={"width": width} if window else None)
     return folder
 
 

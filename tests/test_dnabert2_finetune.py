@@ -11,7 +11,7 @@ from synthetic_labelled import make_split
 
 from enhancer_tools.cli.score_regions import main as score_regions
 from enhancer_tools.models.dnabert2 import DNABERT2Config, DNABERT2ForSequenceClassification
-from enhancer_tools.models.modeldir import load_model_dir
+from enhancer_tools.models.registry import load_model
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def test_tiny_from_scratch_writes_a_scorable_model_dir(tmp_path, data):
                       "--json", tmp_path / "m.json")
     assert result.exit_code == 0, result.output
     info = json.loads((out / "model.json").read_text())
-    assert info["kind"] == "dnabert2" and info["max_length"] == 40 and info["window"] == {"width": 100}
+    assert info["kind"] == "dnabert2" and info["max_tokens"] == 40 and info["window"] == {"width": 100}
     assert (out / "tokenizer.json").read_text() == tok.read_text()
     assert json.loads((out / "config.json").read_text())["vocab_size"] == 64
     metrics = json.loads((tmp_path / "m.json").read_text())
@@ -45,8 +45,8 @@ def test_tiny_from_scratch_writes_a_scorable_model_dir(tmp_path, data):
     assert metrics["hyperparameters"]["learning_rate"] == 1e-3  # the from-scratch default
     assert not (tmp_path / "m.work").exists()
 
-    loaded = load_model_dir(out)
-    assert loaded.kind == "dnabert2" and loaded.max_length == 40
+    loaded = load_model(out)
+    assert loaded.kind == "dnabert2" and loaded.max_tokens == 40
     scores = tmp_path / "scores.tsv"
     result = CliRunner().invoke(score_regions, ["--model", str(out), "--fasta", str(val), "-o", str(scores),
                                                 "--device", "cpu", "--quiet"])

@@ -43,7 +43,7 @@ def test_resume_matches_uninterrupted(tmp_path, caplog):
     assert not (tmp_path / "resumed").exists() and (work / "checkpoint").is_dir()
     cached = sorted(p.name for p in (work / "cache").glob("tokens-*.npz"))
     assert len(cached) == 3, cached  # train, its reverse complement, val
-    caplog.set_level("INFO", logger="enhancer_tools.models.dnabert2_family")
+    caplog.set_level("INFO", logger="enhancer_tools.models.token_adapter")
     _, resumed = run_tiny_fit(train, val, tmp_path / "resumed", tok, params=params, resume=True)
     assert sum("read from" in r.getMessage() for r in caplog.records) == 3
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from synthetic_labelled import make_split, write_fasta
 
 from enhancer_tools.cli.enhancernet_train import main
-from enhancer_tools.models.modeldir import load_model_dir
+from enhancer_tools.models.registry import load_model
 
 FAST = ["--epochs", "1", "--batch-size", "32", "--threads", "1", "--quiet"]
 
@@ -35,13 +35,13 @@ def test_trains_and_writes_everything(tmp_path):
     assert {"roc_auc", "pr_auc", "best_f1", "threshold", "loss"} <= set(data["validation"])
     assert data["epochs"] and data["epochs"][0]["epoch"] == 1.0
     assert data["throughput_seqs_per_s"] > 0 and data["peak_gpu_memory_mib"] is None
-    assert data["optuna"] is None and data["hyperparameters"]["width"] == 80
+    assert data["optuna"] is None and data["hyperparameters"]["width_bp"] == 80
     assert data["counts"]["train_sequences"] == 96
     cal = json.loads((out / "calibration.json").read_text())
     assert cal["threshold"] == pytest.approx(data["validation"]["threshold"])
     prov = json.loads((out / "provenance.json").read_text())
     assert len(prov["training_data"]["train"]["sha256"]) == 64
-    model = load_model_dir(out)
+    model = load_model(out)
     assert model.kind == "enhancernet" and model.window == {"width": 80}
     assert model.logits(["ACGT" * 20, "N" * 10]).shape == (2,)
     assert not os.path.exists(str(out) + ".work")
@@ -51,7 +51,7 @@ def test_width_option_crops_and_pads(tmp_path):
     train, val = make_split(tmp_path, n_train=64, n_val=32, length=100)
     result = _run("--train", train, "--val", val, "-o", tmp_path / "m", "--width", 64, *FAST)
     assert result.exit_code == 0, result.output
-    assert load_model_dir(tmp_path / "m").window == {"width": 64}
+    assert load_model(tmp_path / "m").window == {"width": 64}
 
 
 def test_non_binary_labels(tmp_path):

@@ -45,6 +45,6 @@ def test_killed_run_resumes_to_the_uninterrupted_result(job, sig):
     assert again.returncode == 2 and "--resume" in again.stderr, "the checkpoint is never discarded silently"
     resumed = run(command(output) + ["--resume"])
     assert resumed.returncode == 0, resumed.stderr
-    assert f"resuming at epoch" in resumed.stderr
+    assert "resuming at epoch" in resumed.stderr
     assert same_weights(full, output)
     assert metrics(full) == metrics(output)

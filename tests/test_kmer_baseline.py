@@ -10,7 +10,7 @@ from synthetic_labelled import make_split, write_fasta
 from enhancer_tools.cli.kmer_baseline import main
 from enhancer_tools.errors import UserError
 from enhancer_tools.models.kmer import KmerFeatures, canonical_vocabulary, parse_k
-from enhancer_tools.models.modeldir import load_model_dir
+from enhancer_tools.models.registry import load_model
 from enhancer_tools.seq import reverse_complement
 
 
@@ -53,7 +53,7 @@ def test_trains_and_loads(tmp_path):
     assert info["kind"] == "kmer" and info["format_version"] == 1
     config = json.loads((out / "config.json").read_text())
     assert config["vocabulary"]["3"] == canonical_vocabulary(3) and len(config["scaler_mean"]) == 32 + 136
-    model = load_model_dir(out)
+    model = load_model(out)
     seqs = [line for line in val.read_text().splitlines() if not line.startswith(">")]
     z = model.logits(seqs)
     labels = [int(line.split("label=")[1]) for line in val.read_text().splitlines() if line.startswith(">")]
@@ -80,4 +80,4 @@ def test_mismatched_config_is_a_clear_error(tmp_path):
     config["k"] = [3]
     (tmp_path / "m" / "config.json").write_text(json.dumps(config))
     with pytest.raises(UserError, match="does not match|do not describe"):
-        load_model_dir(tmp_path / "m")
+        load_model(tmp_path / "m")

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from enhancer_tools.models.dnabert2 import DNABERT2Config, DNABERT2ForSequenceClassification
-from enhancer_tools.models.modeldir import load_model_dir, provenance, save_model_dir
+from enhancer_tools.models.modeldir import provenance, save_model_dir
+from enhancer_tools.models.registry import load_model
 from enhancer_tools.models.token_adapter import TokenAdapter
 from enhancer_tools.metrics.calibration import Calibration
 
@@ -22,9 +23,9 @@ def test_save_and_load_dnabert2_kind(tmp_path):
     out = tmp_path / "m"
     out.mkdir()
     save_model_dir(out, kind="dnabert2", config=model.config.to_dict(), tensors=model.state_dict(),
-                   calibration=Calibration(1.5, 0.4), provenance_info=provenance(), max_length=32, tokenizer=TOKENIZER)
-    loaded = load_model_dir(out)
-    assert loaded.kind == "dnabert2" and loaded.max_length == 32
+                   calibration=Calibration(1.5, 0.4), provenance_info=provenance(), max_tokens=32, tokenizer=TOKENIZER)
+    loaded = load_model(out)
+    assert loaded.kind == "dnabert2" and loaded.max_tokens == 32
     rng = np.random.default_rng(0)
     seqs = ["".join(rng.choice(list("ACGT"), 400)), "GATTACA", "acgtnnacgt"]
     adapter = TokenAdapter(TOKENIZER, 32)

@@ -97,15 +97,15 @@ def test_force_keeps_the_old_model_until_the_new_one_is_complete(tmp_path, monke
     assert CliRunner().invoke(kmer_baseline.main, args).exit_code == 0
     first = _snapshot(out)
 
-    from enhancer_tools.models import modeldir
+    from enhancer_tools.training import fit
 
-    real_save = modeldir.save_model_dir
+    real_save = fit.save_model_dir
 
     def save_then_fail(directory, **kwargs):
         real_save(directory, **kwargs)
         raise KeyboardInterrupt  # as if the user pressed Ctrl-C after the weights were written
 
-    monkeypatch.setattr(modeldir, "save_model_dir", save_then_fail)
+    monkeypatch.setattr(fit, "save_model_dir", save_then_fail)
     result = CliRunner().invoke(kmer_baseline.main, args + ["--force"])
     assert result.exit_code == 130
     assert _snapshot(out) == first

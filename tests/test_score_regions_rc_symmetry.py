@@ -16,11 +16,11 @@ def model_dir(request, tmp_path_factory):
 
 
 def _scores(model_dir, records, rc_average=True, batch_size=4):
-    from enhancer_tools.models.modeldir import load_model_dir
+    from enhancer_tools.models.registry import load_model
     from enhancer_tools.scoring.predict import Predictor
     from enhancer_tools.scoring.sources import ScoreRecord
 
-    predictor = Predictor(load_model_dir(model_dir), batch_size=batch_size, rc_average=rc_average)
+    predictor = Predictor(load_model(model_dir), batch_size=batch_size, rc_average=rc_average)
     batches = list(predictor.score(ScoreRecord(i, s) for i, _, s in records))
     cat = {k: np.concatenate([getattr(b, k) for b in batches]) for k in ("p_forward", "p", "call")}
     cat["p_reverse"] = np.concatenate([b.p_reverse for b in batches]) if rc_average else None

@@ -6,7 +6,8 @@ from synthetic_labelled import make_split
 from trainer_helpers import run_fit
 
 from enhancer_tools.training import distributed
-from enhancer_tools.training.trainer import TrainConfig, _shard, epoch_batches
+from enhancer_tools.models.hyperparameters import TrainingSettings
+from enhancer_tools.training.trainer import epoch_batches, shard
 
 
 def _free_port() -> int:
@@ -29,9 +30,9 @@ def test_ddp_world_size_one_matches_single_process(tmp_path, monkeypatch):
 
 
 def test_batches_shard_evenly_over_ranks():
-    config = TrainConfig(batch_size=4, seed=3)
-    batches = epoch_batches(30, 0, config, None)
-    shards = [_shard(batches, distributed.DistContext(rank, 3)) for rank in range(3)]
+    config = TrainingSettings(batch_size=4)
+    batches = epoch_batches(30, 0, config, 3, None)
+    shards = [shard(batches, distributed.DistContext(rank, 3)) for rank in range(3)]
     assert len({len(s) for s in shards}) == 1, "every rank runs the same number of steps"
     seen = [tuple(idx) for s in shards for idx, _ in s]
     assert len(seen) == len(set(seen))

@@ -112,6 +112,16 @@ def tool_command(name: str, **command_kwargs) -> Callable:
     return decorate
 
 
+def user_settings(names: dict[str, str]) -> dict:
+    """The options the user gave on the command line (click's parameter source; defaults and
+    unset options are left out), as {hyperparameter name: value}. ``names`` maps click
+    parameter names to hyperparameter names. This is the one rule for "set by the user": those
+    values override the kind's defaults and are never searched by Optuna."""
+    ctx = click.get_current_context()
+    given = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return {hp: ctx.params[param] for param, hp in names.items() if ctx.get_parameter_source(param) in given}
+
+
 def force_option(what: str):
     """``--force``: replace an earlier output folder of this tool (a folder of anything else is never replaced)."""
     return click.option("--force", is_flag=True,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from enhancer_tools.cli.common import force_option, input_file, tool_command
+from enhancer_tools.cli.common import force_option, input_file, tool_command, user_settings
+from enhancer_tools.cli.trainer_options import request_fields, trainer_options
+from enhancer_tools.models.kinds.dnabert2 import SCRATCH_LEARNING_RATE
+from enhancer_tools.models.modeldir import PICKLE_WEIGHTS, TOKENIZER_JSON, WEIGHTS
+from enhancer_tools.models.kinds.dnabert2 import DNABERT2Hyperparameters as HP
 
 EPILOG = """Writes MODEL_DIR (model.json kind dnabert2, config.json, model.safetensors, tokenizer.json,
 calibration.json, provenance.json). Token ids are cached and checkpoints kept in MODEL_DIR.work/;
@@ -13,7 +19,18 @@ authors' fine-tuning settings (lr 3e-5, batch 32, 5 epochs; search lr 1e-5..1e-4
 random weights (lr 1e-3, 5 epochs; search lr 1e-4..3e-3).
 Multi-GPU (DDP): torchrun --standalone --nproc_per_node N -m enhancer_tools.cli.dnabert2_finetune ...
 (same options; --batch-size is per GPU). Several GPUs or nodes sharing an Optuna study: run the same
-command with --trials, --optuna-storage and --study-name on each worker (one GPU each)."""
+command with --trials, --optuna-storage and --study-name on each worker (one GPU each).
+
+\b
+Example:
+  dnabert2-finetune --train split/train.fa --val split/val.fa --model DNABERT-2-117M/ \\
+      -o models/dnabert2 --max-length 232 --device cuda --json stats/dnabert2.json"""
+
+# click parameter -> hyperparameter (a user-given value overrides the default and is never searched)
+TRAINING_OPTIONS = {name: name for name in (
+    "epochs", "batch_size", "learning_rate", "warmup_ratio", "weight_decay", "grad_accum", "dropout", "patience",
+    "rc_augment", "class_weights", "gradient_checkpointing", "attention", "precision", "eval_every",
+    "checkpoint_every", "num_workers")} | {"compile_": "compile"}
 
 
 @tool_command("dnabert2-finetune", epilog=EPILOG)
@@ -31,77 +48,68 @@ command with --trials, --optuna-storage and --study-name on each worker (one GPU
                  "with --init e.g. a bpe-train tokenizer of the training split.")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
 @force_option("model directory")
-@click.option("--max-length", type=click.IntRange(3), default=232, show_default=True,
+@click.option("--max-length", "max_tokens", type=click.IntRange(3), default=HP.max_tokens, show_default=True,
               help="Tokens per sequence including [CLS] and [SEP]; longer sequences are truncated (warned above 0.1%).")
-@click.option("--epochs", type=click.IntRange(1), default=None, help="Maximum epochs (default 5).")
-@click.option("--batch-size", type=click.IntRange(1), default=None, help="Sequences per batch and GPU (default 32).")
+@click.option("--epochs", type=click.IntRange(1), default=HP.epochs, show_default=True, help="Maximum epochs.")
+@click.option("--batch-size", type=click.IntRange(1), default=HP.batch_size, show_default=True,
+              help="Sequences per batch and GPU.")
 @click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=None,
-              help="Peak AdamW learning rate (default 3e-5 / 1e-3 from scratch).")
-@click.option("--warmup-ratio", type=click.FloatRange(0, 1), default=None, help="Share of steps of linear warmup (0.1).")
-@click.option("--weight-decay", type=click.FloatRange(0), default=None, help="AdamW weight decay (0.01).")
-@click.option("--grad-accum", type=click.IntRange(1), default=None, help="Batches per optimizer step (1).")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=None,
-              help="Hidden and classifier dropout (0.1).")
-@click.option("--patience", type=click.IntRange(1), default=None,
-              help="Stop after this many validations without a better PR-AUC (3).")
-@click.option("--rc-augment", is_flag=True, default=None, help="Train on a random strand of each sequence per epoch.")
-@click.option("--class-weights", is_flag=True, default=None, help="Weight the loss so both classes count equally.")
-@click.option("--gradient-checkpointing", is_flag=True, default=None,
+              help=f"Peak AdamW learning rate (default {HP.learning_rate:g} with --model, {SCRATCH_LEARNING_RATE:g} "
+                   "with --init).")
+@click.option("--warmup-ratio", type=click.FloatRange(0, 1), default=HP.warmup_ratio, show_default=True,
+              help="Share of steps of linear warmup.")
+@click.option("--weight-decay", type=click.FloatRange(0), default=HP.weight_decay, show_default=True,
+              help="AdamW weight decay.")
+@click.option("--grad-accum", type=click.IntRange(1), default=HP.grad_accum, show_default=True,
+              help="Batches per optimizer step.")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=HP.dropout, show_default=True,
+              help="Hidden and classifier dropout.")
+@click.option("--patience", type=click.IntRange(1), default=HP.patience, show_default=True,
+              help="Stop after this many validations without a better PR-AUC.")
+@click.option("--rc-augment", is_flag=True, help="Train on a random strand of each sequence per epoch.")
+@click.option("--class-weights", is_flag=True, help="Weight the loss so both classes count equally.")
+@click.option("--gradient-checkpointing", is_flag=True,
               help="Recompute activations in the backward pass (less GPU memory, ~30% slower).")
-@click.option("--compile", "compile_", is_flag=True, default=None, help="torch.compile each encoder layer.")
-@click.option("--attention", type=click.Choice(["sdpa", "eager", "flex"]), default=None,
-              help="Attention implementation (default sdpa).")
-@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=None,
-              help="auto: bf16 (or fp16) autocast on CUDA, fp32 on CPU.")
-@click.option("--eval-every", type=click.IntRange(0), default=None,
+@click.option("--compile", "compile_", is_flag=True, help="torch.compile each encoder layer.")
+@click.option("--attention", type=click.Choice(["sdpa", "eager", "flex"]), default=HP.attention, show_default=True,
+              help="Attention implementation.")
+@click.option("--precision", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=HP.precision,
+              show_default=True, help="auto: bf16 (or fp16) autocast on CUDA, fp32 on CPU.")
+@click.option("--eval-every", type=click.IntRange(0), default=HP.eval_every, show_default=True,
               help="Optimizer steps between validations (0: once per epoch).")
-@click.option("--checkpoint-every", type=click.IntRange(0), default=None,
+@click.option("--checkpoint-every", type=click.IntRange(0), default=HP.checkpoint_every, show_default=True,
               help="Optimizer steps between checkpoints (0: at each validation).")
-@click.option("--num-workers", type=click.IntRange(0), default=None, help="DataLoader worker processes (0).")
-@click.option("--trials", type=click.IntRange(0), default=0, show_default=True,
-              help="Optuna trials to run (0: one run with the settings given).")
-@click.option("--optuna-storage", default=None, help="Study storage shared by workers, e.g. sqlite:///study.db.")
-@click.option("--study-name", default=None, help="Optuna study name (needed to share a study).")
-@click.option("--search-space", "space_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="YAML/JSON search space merged over the default one (see enhancer_tools.training.hpo).")
-@click.option("--resume", is_flag=True, help="Continue from the checkpoint in MODEL_DIR.work/ (or the shared study).")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for torch (default: torch's choice).")
-def main(run, train_path, val_path, model_dir, init, tokenizer, output, force, max_length, trials, optuna_storage, study_name,
-         space_file, resume, device, seed, threads, **training):
+@click.option("--num-workers", type=click.IntRange(0), default=HP.num_workers, show_default=True,
+              help="DataLoader worker processes.")
+@trainer_options
+def main(run, train_path, val_path, model_dir, init, tokenizer, output, force, max_tokens, **options):
     """Fine-tune DNABERT-2 on a labelled training set, validated on a held-out set: early stopping on
     validation PR-AUC, optional Optuna search, and a validation-chosen threshold and temperature."""
-    import os
-
-    from enhancer_tools.models.dnabert2_family import family
+    from enhancer_tools.models.hyperparameters import with_values
+    from enhancer_tools.models.registry import kind
     from enhancer_tools.training.data import read_labelled
     from enhancer_tools.training.fit import FitRequest, fit
 
     tokenizer, start = _model_start(model_dir, init, tokenizer)
     run.add_input("tokenizer", tokenizer)
     if model_dir is not None:
-        weights = [os.path.join(model_dir, f) for f in ("model.safetensors", "pytorch_model.bin")]
+        weights = [os.path.join(model_dir, f) for f in (WEIGHTS, PICKLE_WEIGHTS)]
         run.add_input("model", next((w for w in weights if os.path.isfile(w)), None))
-    fam = family(pretrained=model_dir is not None, cache_dir=os.path.abspath(output) + ".work/cache")
-    chosen = {("compile" if k == "compile_" else k): v for k, v in training.items() if v is not None}
+    given = user_settings(TRAINING_OPTIONS)
     widths = {len(s) for s in read_labelled(train_path, "training").seqs}
-    params = {**fam.defaults, **chosen, **start, "tokenizer": os.path.abspath(tokenizer), "max_length": max_length,
-              "width": widths.pop() if len(widths) == 1 else None}
-    fixed = set(chosen) | set(start) | {"tokenizer", "max_length", "width"}
-    fit(run, fam, FitRequest(train=train_path, val=val_path, output=output, params=params, fixed=frozenset(fixed),
-                             trials=trials, storage=optuna_storage, study_name=study_name, space_file=space_file,
-                             resume=resume, device=device, seed=seed, threads=threads, force=force,
-                             inputs=(model_dir, tokenizer, init if init != "tiny" else None)))
+    defaults = HP() if model_dir is not None else HP.for_scratch()
+    hp = with_values(defaults, {**given, **start, "tokenizer": os.path.abspath(tokenizer), "max_tokens": max_tokens,
+                                "width_bp": widths.pop() if len(widths) == 1 else None})
+    fit(run, FitRequest(kind=kind("dnabert2"), hyperparameters=hp, user_set=frozenset(given), train=train_path,
+                        val=val_path, output=output, force=force, inputs=(model_dir, tokenizer, init if init != "tiny" else None),
+                        **request_fields(options)))
 
 
 def _model_start(model_dir: str | None, init: str | None, tokenizer: str | None) -> tuple[str, dict]:
     """The tokenizer to use and the parameters that say where the weights come from; UserError
     when the tokenizer does not fit the model."""
-    import os
-
     from enhancer_tools.errors import UserError
-    from enhancer_tools.models.dnabert2 import DNABERT2Config
+    from enhancer_tools.models.dnabert2_config import DNABERT2Config
     from enhancer_tools.models.dnabert2_io import check_tokenizer_fits, read_config, read_config_file
     from enhancer_tools.tokenize.encode import load_tokenizer
 
@@ -109,7 +117,7 @@ def _model_start(model_dir: str | None, init: str | None, tokenizer: str | None)
         raise UserError("give exactly one of --model DNABERT2_DIR (fine-tune) and --init tiny|CONFIG.json (from scratch)")
     if model_dir is not None:
         if tokenizer is None:
-            tokenizer = os.path.join(model_dir, "tokenizer.json")
+            tokenizer = os.path.join(model_dir, TOKENIZER_JSON)
             if not os.path.isfile(tokenizer):
                 raise UserError("the model directory has no tokenizer.json; give the checkpoint's tokenizer with "
                                 "--tokenizer", model_dir)

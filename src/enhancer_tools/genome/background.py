@@ -152,6 +152,57 @@ def _evaluate(fasta, chrom: str, length: int, starts: np.ndarray, width: int, ex
     return gc, ~overlaps & ~n_rich, overlaps, n_rich
 
 
+def _draw_candidates(fasta, names, sizes, usable, group, group_total, quota, excluded, opts, max_n, rng, stats,
+                     candidate_hist) -> list[list[np.ndarray]]:
+    """Draw random windows on the chromosomes of ``group`` in rounds until every GC bin's ``quota``
+    is met or the draw budget is spent; returns per bin the (chrom index, start) candidates.
+    ``stats`` and ``candidate_hist`` are updated in place."""
+    bins = opts.gc_bins
+    pools: list[list[np.ndarray]] = [[] for _ in range(bins)]
+    have = np.zeros(bins, dtype=np.int64)
+    seen: dict[int, np.ndarray] = {}
+    yield_frac = np.full(bins, 1.0 / bins)
+    drawn = 0
+    budget = max(_BUDGET_FACTOR * group_total, 100_000)
+    group_usable = usable[group]
+    candidate_seen = np.zeros(bins, dtype=np.int64)
+    for _ in range(_ROUNDS):
+        deficit = np.maximum(quota - have, 0)
+        if drawn:  # a bin no draw has reached yet is not worth chasing: it is (nearly) absent here
+            deficit[candidate_seen == 0] = 0
+        if deficit.sum() == 0 or drawn >= budget:
+            break
+        draws = int(min(budget - drawn, _MAX_ROUND_DRAWS, max(1.5 * (deficit / yield_frac).max(), 10_000)))
+        drawn += draws
+        per_chrom = rng.multinomial(draws, group_usable / group_usable.sum())
+        round_hist = np.zeros(bins, dtype=np.int64)
+        for ci, m in zip(group, per_chrom.tolist()):
+            if m == 0:
+                continue
+            starts = np.unique(rng.integers(0, usable[ci], m))
+            chrom = names[ci]
+            gc, valid, overlaps, n_rich = _evaluate(fasta, chrom, sizes[chrom], starts, opts.width, excluded.get(chrom), max_n)
+            stats["candidates_drawn"] += m
+            stats["candidates_overlapping_excluded"] += int(overlaps.sum())
+            stats["candidates_n_rich"] += int((n_rich & ~overlaps).sum())
+            starts, b = starts[valid], gc_bin(gc[valid], bins)
+            round_hist += np.bincount(b, minlength=bins)
+            if ci in seen:
+                fresh = ~np.isin(starts, seen[ci])
+                starts, b = starts[fresh], b[fresh]
+                seen[ci] = np.concatenate([seen[ci], starts])
+            else:
+                seen[ci] = starts
+            for k in np.unique(b).tolist():
+                in_bin = starts[b == k]
+                pools[k].append(np.stack([np.full(len(in_bin), ci), in_bin]))
+                have[k] += len(in_bin)
+        candidate_hist += round_hist
+        candidate_seen += round_hist
+        yield_frac = np.maximum(round_hist, 0.5) / draws
+    return pools
+
+
 def sample_background(fasta, like_gc: np.ndarray, like_chroms: dict[str, int], excluded: dict, opts: BackgroundOptions):
     """Choose GC-matched windows. Returns ``(chrom_index, starts, stats)`` sorted by genome
     position, where ``stats`` holds the histograms and counts for the run info."""
@@ -183,48 +234,8 @@ def sample_background(fasta, like_gc: np.ndarray, like_chroms: dict[str, int], e
     shortfall = np.zeros(bins, dtype=np.int64)
     for group, group_total in zip(groups, group_totals.tolist()):
         quota = _largest_remainder(like_hist.astype(float), group_total)
-        pools: list[list[np.ndarray]] = [[] for _ in range(bins)]
-        have = np.zeros(bins, dtype=np.int64)
-        seen: dict[int, np.ndarray] = {}
-        yield_frac = np.full(bins, 1.0 / bins)
-        drawn = 0
-        budget = max(_BUDGET_FACTOR * group_total, 100_000)
-        group_usable = usable[group]
-        candidate_seen = np.zeros(bins, dtype=np.int64)
-        for _ in range(_ROUNDS):
-            deficit = np.maximum(quota - have, 0)
-            if drawn:  # a bin no draw has reached yet is not worth chasing: it is (nearly) absent here
-                deficit[candidate_seen == 0] = 0
-            if deficit.sum() == 0 or drawn >= budget:
-                break
-            draws = int(min(budget - drawn, _MAX_ROUND_DRAWS, max(1.5 * (deficit / yield_frac).max(), 10_000)))
-            drawn += draws
-            per_chrom = rng.multinomial(draws, group_usable / group_usable.sum())
-            round_hist = np.zeros(bins, dtype=np.int64)
-            for ci, m in zip(group, per_chrom.tolist()):
-                if m == 0:
-                    continue
-                starts = np.unique(rng.integers(0, usable[ci], m))
-                chrom = names[ci]
-                gc, valid, overlaps, n_rich = _evaluate(fasta, chrom, sizes[chrom], starts, opts.width, excluded.get(chrom), max_n)
-                stats["candidates_drawn"] += m
-                stats["candidates_overlapping_excluded"] += int(overlaps.sum())
-                stats["candidates_n_rich"] += int((n_rich & ~overlaps).sum())
-                starts, b = starts[valid], gc_bin(gc[valid], bins)
-                round_hist += np.bincount(b, minlength=bins)
-                if ci in seen:
-                    fresh = ~np.isin(starts, seen[ci])
-                    starts, b = starts[fresh], b[fresh]
-                    seen[ci] = np.concatenate([seen[ci], starts])
-                else:
-                    seen[ci] = starts
-                for k in np.unique(b).tolist():
-                    in_bin = starts[b == k]
-                    pools[k].append(np.stack([np.full(len(in_bin), ci), in_bin]))
-                    have[k] += len(in_bin)
-            candidate_hist += round_hist
-            candidate_seen += round_hist
-            yield_frac = np.maximum(round_hist, 0.5) / draws
+        pools = _draw_candidates(fasta, names, sizes, usable, group, group_total, quota, excluded, opts, max_n, rng,
+                                 stats, candidate_hist)
         for k in np.flatnonzero(quota).tolist():
             pool = np.concatenate(pools[k], axis=1) if pools[k] else np.zeros((2, 0), dtype=np.int64)
             take = min(int(quota[k]), pool.shape[1])

@@ -9,33 +9,22 @@ Keys are ``bert.*`` (encoder), ``classifier.*`` (sequence classification) and
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import json
 import logging
 import os
 import pickle
 import re
-import shutil
-import sys
 from typing import Any
 
 import torch
 
-from enhancer_tools import __version__
 from enhancer_tools.errors import UserError
-from enhancer_tools.models.dnabert2 import (
-    DNABERT2Config,
-    DNABERT2Model,
-    DNABERT2PreTrainedModel,
-)
+from enhancer_tools.models.dnabert2_config import DNABERT2Config
+from enhancer_tools.models.modeldir import CONFIG_JSON, PICKLE_WEIGHTS, TOKENIZER_JSON, WEIGHTS, save_model_dir
+from enhancer_tools.models.modeldir import provenance as provenance_record
 
 log = logging.getLogger(__name__)
 
-CONFIG_FILE = "config.json"
-SAFETENSORS_FILE = "model.safetensors"
-PICKLE_FILE = "pytorch_model.bin"
-TOKENIZER_FILE = "tokenizer.json"
-PROVENANCE_FILE = "provenance.json"
 
 TIED_DECODER_KEY = "cls.predictions.decoder.weight"
 WORD_EMBEDDINGS_KEY = "bert.embeddings.word_embeddings.weight"
@@ -47,9 +36,9 @@ _MAX_KEYS_IN_MESSAGE = 8
 def read_config(directory: str | os.PathLike, **overrides: Any) -> DNABERT2Config:
     """Read ``config.json`` of a model directory; ``overrides`` (DNABERT2Config fields, e.g.
     ``attention_implementation="eager"`` or ``hidden_dropout_prob=0.2``) replace its values."""
-    path = os.path.join(directory, CONFIG_FILE)
+    path = os.path.join(directory, CONFIG_JSON)
     if not os.path.isfile(path):
-        raise UserError(f"model directory has no {CONFIG_FILE}", directory)
+        raise UserError(f"model directory has no {CONFIG_JSON}", directory)
     return read_config_file(path, **overrides)
 
 
@@ -74,8 +63,8 @@ def read_config_file(path: str | os.PathLike, **overrides: Any) -> DNABERT2Confi
 
 def read_state_dict(directory: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Tensors of ``model.safetensors``, else of ``pytorch_model.bin`` (weights-only unpickling)."""
-    safetensors_path = os.path.join(directory, SAFETENSORS_FILE)
-    pickle_path = os.path.join(directory, PICKLE_FILE)
+    safetensors_path = os.path.join(directory, WEIGHTS)
+    pickle_path = os.path.join(directory, PICKLE_WEIGHTS)
     if os.path.isfile(safetensors_path):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
@@ -101,7 +90,7 @@ def read_state_dict(directory: str | os.PathLike) -> dict[str, torch.Tensor]:
         ):
             raise UserError("expected a state dict of named tensors", pickle_path)
         return state
-    raise UserError(f"model directory has neither {SAFETENSORS_FILE} nor {PICKLE_FILE}", directory)
+    raise UserError(f"model directory has neither {WEIGHTS} nor {PICKLE_WEIGHTS}", directory)
 
 
 def _name_keys(keys, separator: str = ", ", limit: int = _MAX_KEYS_IN_MESSAGE) -> str:
@@ -118,12 +107,15 @@ def _normalise_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {("bert." + key if key.startswith(bare) else key): value for key, value in state.items()}
 
 
-def _fit_checkpoint(
-    model: DNABERT2PreTrainedModel, state: dict[str, torch.Tensor], source: str
-) -> dict[str, torch.Tensor]:
+def _key_prefix(model) -> str:
+    """"bert." for the bare encoder (whose own keys lack it), "" for the classes that hold one."""
+    return "" if hasattr(model, "bert") else "bert."
+
+
+def _fit_checkpoint(model, state: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:
     """Match checkpoint keys to ``model``; fresh heads where the checkpoint has none (logged)."""
     state = {key: value for key, value in _normalise_keys(state).items() if key not in _IGNORED_KEYS}
-    prefix = "" if not isinstance(model, DNABERT2Model) else "bert."
+    prefix = _key_prefix(model)
     expected = {prefix + key: value for key, value in model.state_dict().items()}
     tied = TIED_DECODER_KEY in expected
 
@@ -168,7 +160,7 @@ def _fit_checkpoint(
     return {key[len(prefix):]: value for key, value in state.items()}
 
 
-def load_pretrained(cls: type, directory: str | os.PathLike, **config_overrides: Any) -> DNABERT2PreTrainedModel:
+def load_pretrained(cls: type, directory: str | os.PathLike, **config_overrides: Any):
     """Build ``cls`` from a model directory, in float32 on the CPU, in eval mode.
 
     A masked-LM or encoder-only checkpoint loads into ``DNABERT2ForSequenceClassification``
@@ -220,7 +212,7 @@ def check_tokenizer_fits(
         raise UserError(f"tokenizer lacks the special token(s) {', '.join(absent)}", tokenizer_json)
     if checkpoint_dir is None:
         return
-    reference_path = os.path.join(checkpoint_dir, TOKENIZER_FILE)
+    reference_path = os.path.join(checkpoint_dir, TOKENIZER_JSON)
     if not os.path.isfile(reference_path):
         return
     reference = _tokenizer_vocab(reference_path)
@@ -235,44 +227,20 @@ def check_tokenizer_fits(
         )
 
 
-def save_pretrained(
-    model: DNABERT2PreTrainedModel,
-    directory: str | os.PathLike,
-    provenance: dict[str, Any] | None = None,
-    tokenizer_json: str | os.PathLike | None = None,
-) -> None:
-    """Write ``model.safetensors``, ``config.json``, ``provenance.json`` and ``tokenizer.json``.
+def save_pretrained(model, directory: str | os.PathLike, provenance: dict[str, Any] | None = None,
+                    tokenizer_json: str | os.PathLike | None = None) -> None:
+    """Write a Hugging Face-layout DNABERT-2 folder (config.json, model.safetensors, provenance.json,
+    and tokenizer.json when given) with the model-directory writer, without model.json: a
+    checkpoint that ``from_pretrained``, ``dnabert2-finetune --model`` and score-regions read.
 
     Keys use the original layout; the tied masked-LM decoder weight is stored once (as the word
-    embeddings). Writes into ``directory`` directly: callers that need all-or-nothing output
-    pass a directory from ``AtomicOutputs.directory``.
+    embeddings). Callers that need all-or-nothing output pass a folder from
+    ``AtomicOutputs.directory``.
     """
-    from safetensors.torch import save_file
-
     directory = os.fspath(directory)
     os.makedirs(directory, exist_ok=True)
-    prefix = "bert." if isinstance(model, DNABERT2Model) else ""
-    tensors = {
-        prefix + key: value.detach().to("cpu").contiguous()
-        for key, value in model.state_dict().items()
-        if key != TIED_DECODER_KEY
-    }
-    save_file(tensors, os.path.join(directory, SAFETENSORS_FILE), metadata={"format": "pt"})
-    with open(os.path.join(directory, CONFIG_FILE), "w", encoding="utf-8") as fh:
-        json.dump(model.config.to_dict(architecture=model.architecture), fh, indent=2)
-        fh.write("\n")
-    if tokenizer_json is not None:
-        shutil.copyfile(tokenizer_json, os.path.join(directory, TOKENIZER_FILE))
-    record = {
-        "package": "enhancer-tools",
-        "version": __version__,
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "model_class": type(model).__name__,
-    }
-    record.update(provenance or {})
-    with open(os.path.join(directory, PROVENANCE_FILE), "w", encoding="utf-8") as fh:
-        json.dump(record, fh, indent=2, sort_keys=True, default=str)
-        fh.write("\n")
-
+    prefix = _key_prefix(model)
+    tensors = {prefix + key: value for key, value in model.state_dict().items() if key != TIED_DECODER_KEY}
+    record = provenance_record(model_class=type(model).__name__, **dict(provenance or {}))
+    save_model_dir(directory, kind=None, config=model.config.to_dict(architecture=model.architecture), tensors=tensors,
+                   provenance_info=record, tokenizer=tokenizer_json)

@@ -12,8 +12,6 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 
 @dataclass
 class ModelExport:
@@ -60,7 +58,7 @@ class ModelKind:
     adapter: Callable[[Any, str | None], Any] | None = None
     export: Callable[[Any, Any], ModelExport] | None = None
     encoding_key: Callable[[Any], Hashable] = lambda hp: None
-    fit: Callable[[Any, Sequence[str], np.ndarray, Sequence[str], np.ndarray, int], DirectFit] | None = None
+    fit: Callable[[Any, Sequence[str], Any, Sequence[str], Any, int], DirectFit] | None = None
 
     @property
     def trains_with_torch(self) -> bool:

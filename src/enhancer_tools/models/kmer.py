@@ -93,18 +93,27 @@ class KmerScorer:
 
     def __init__(self, features: KmerFeatures, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float) -> None:
         self.features, self.mean, self.scale, self.coef, self.intercept = features, mean, scale, coef, intercept
-        self.max_length = None
+
+    def encode(self, seqs: Sequence[str]) -> list[str]:
+        """The scorer interface's CPU side (see models.scorer): the sequences themselves."""
+        return list(seqs)
+
+    def logodds(self, encoded: Sequence[str]) -> np.ndarray:
+        """Log-odds of one batch of sequences."""
+        x = (self.features.transform(encoded) - self.mean) / self.scale
+        return x @ self.coef + self.intercept
 
     def logits(self, seqs: Sequence[str], batch_size: int = 1024) -> np.ndarray:
+        """Log-odds of ``seqs`` in batches of ``batch_size``."""
         out = np.empty(len(seqs), dtype=np.float64)
         for start in range(0, len(seqs), batch_size):
-            x = (self.features.transform(seqs[start:start + batch_size]) - self.mean) / self.scale
-            out[start:start + len(x)] = x @ self.coef + self.intercept
+            out[start:start + batch_size] = self.logodds(seqs[start:start + batch_size])
         return out
 
 
-def load_scorer(path: str, info: Mapping, config: Mapping, device: str) -> KmerScorer:
-    """Loader for kind kmer (see enhancer_tools.models.modeldir)."""
+def load_scorer(path: str, config: Mapping) -> KmerScorer:
+    """The scorer of a saved k-mer model directory (weights in model.safetensors, the rest in
+    config.json)."""
     from enhancer_tools.errors import UserError
     from enhancer_tools.models.modeldir import load_tensors
 
@@ -123,11 +132,8 @@ def load_scorer(path: str, info: Mapping, config: Mapping, device: str) -> KmerS
     return KmerScorer(features, mean, scale, coef, intercept)
 
 
-C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
-
-
 def fit_kmer(train_seqs: Sequence[str], train_labels: np.ndarray, val_seqs: Sequence[str], val_labels: np.ndarray,
-             ks: Sequence[int], c_grid: Sequence[float] = C_GRID, class_weights: bool = False):
+             ks: Sequence[int], c_grid: Sequence[float], class_weights: bool = False):
     """Fit one logistic regression per C on the training set; keep the C with the best validation
     PR-AUC (ties: the smaller C, i.e. stronger regularisation). Returns (scorer, C, table)."""
     from sklearn.linear_model import LogisticRegression

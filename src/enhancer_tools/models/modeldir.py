@@ -1,9 +1,11 @@
-"""The one model-directory layout shared by every model kind, and the loader that reads any of them.
+"""The one model-directory layout shared by every model kind: its file names, the one writer,
+and the readers of its parts. Which kind a directory holds, and how to load it, is the
+registry's business (``models.registry``).
 
 ```
 MODEL_DIR/
-  model.json         {"kind": "dnabert2"|"enhancernet"|"kmer", "format_version": 1,
-                      "window": {"width": W, "edge": ...} | null, "max_length": L | null, ...}
+  model.json         {"kind": "dnabert2"|"enhancernet"|"kmer"|..., "format_version": 1,
+                      "window": {"width": W, "edge": ...} | null, "max_tokens": L | null, ...}
   config.json        architecture (dnabert2: the real DNABERT-2 keys)
   model.safetensors  weights (kmer: coefficients); never a pickle
   tokenizer.json     dnabert2 only
@@ -12,48 +14,40 @@ MODEL_DIR/
 ```
 
 A plain Hugging Face DNABERT-2 folder (config.json + weights + tokenizer.json, no model.json)
-is read as kind dnabert2 with temperature 1 and threshold 0.5.
-
-Scores: ``LoadedModel.logits(seqs)`` gives the positive-class log-odds before temperature;
-``probability(logodds)`` = sigmoid(logodds / T); a sequence is called when that probability
-is >= ``calibration.threshold``.
+is read as kind dnabert2 with temperature 1 and threshold 0.5; ``save_model_dir(kind=None)``
+writes one (a masked-LM checkpoint, say). Model directories written before ``max_tokens`` had
+its name recorded the token limit of a DNABERT-2 model as ``max_length``; it is still read.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from enhancer_tools.errors import UserError
 from enhancer_tools.metrics.calibration import Calibration
 
 FORMAT_VERSION = 1
-KINDS = ("dnabert2", "enhancernet", "kmer")
 MODEL_JSON, CONFIG_JSON, WEIGHTS, TOKENIZER_JSON = "model.json", "config.json", "model.safetensors", "tokenizer.json"
 CALIBRATION_JSON, PROVENANCE_JSON = "calibration.json", "provenance.json"
-
-# kind -> "module:function"; the function is ``load_scorer(path, info, config, device) -> scorer``
-# where ``scorer.logits(seqs, batch_size)`` returns log-odds. Imported only when that kind is loaded.
-_LOADERS = {
-    "enhancernet": "enhancer_tools.models.enhancernet:load_scorer",
-    "kmer": "enhancer_tools.models.kmer:load_scorer",
-    "dnabert2": "enhancer_tools.models.modeldir:load_dnabert2_scorer",
-}
+PICKLE_WEIGHTS = "pytorch_model.bin"  # released Hugging Face checkpoints; read with weights_only=True
 
 
-def _write_json(path: str, data: Any) -> None:
+def write_json(path: str, data: Any) -> None:
+    """Write ``data`` as indented JSON (NaN and numpy values made JSON-ready)."""
+    from enhancer_tools.io.runinfo import jsonable
+
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
+        json.dump(jsonable(data), fh, indent=2)
         fh.write("\n")
 
 
-def _read_json(path: str) -> Any:
+def read_json(path: str) -> Any:
+    """Read a JSON file of a model directory; UserError naming the file when it is not JSON."""
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -95,30 +89,27 @@ def is_model_directory(path: str | os.PathLike) -> bool:
     return isinstance(info, dict) and "kind" in info and "format_version" in info
 
 
-def save_model_dir(directory: str | os.PathLike, *, kind: str, config: Mapping, tensors: Mapping[str, Any],
-                   calibration: Calibration, provenance_info: Mapping, window: Mapping | None = None,
-                   max_length: int | None = None, tokenizer: str | os.PathLike | None = None,
+def save_model_dir(directory: str | os.PathLike, *, kind: str | None, config: Mapping, tensors: Mapping[str, Any],
+                   provenance_info: Mapping, calibration: Calibration | None = None, window: Mapping | None = None,
+                   max_tokens: int | None = None, tokenizer: str | os.PathLike | None = None,
                    info: Mapping | None = None) -> None:
     """Write a complete model directory into ``directory`` (an existing, empty folder, normally
-    ``AtomicOutputs.directory(...)``).
+    ``AtomicOutputs.directory(...)``); the one writer of every model and checkpoint folder.
 
     ``tensors`` maps names to torch tensors or numpy arrays (saved with safetensors);
-    ``tokenizer`` is a tokenizer.json to copy; ``info`` adds keys to model.json.
+    ``tokenizer`` is a tokenizer.json to copy; ``info`` adds keys to model.json. ``kind=None``
+    writes a plain Hugging Face folder: no model.json, no calibration.json.
     """
-    import json as _json
-
-    from enhancer_tools.io.runinfo import jsonable
-
-    if kind not in KINDS:
-        raise ValueError(f"unknown model kind {kind!r}")
     directory = os.fspath(directory)
-    model_info = {"kind": kind, "format_version": FORMAT_VERSION, "window": dict(window) if window else None,
-                  "max_length": max_length, **dict(info or {})}
-    _write_json(os.path.join(directory, MODEL_JSON), jsonable(model_info))
-    _write_json(os.path.join(directory, CONFIG_JSON), jsonable(dict(config)))
-    _write_json(os.path.join(directory, CALIBRATION_JSON), calibration.as_dict())
-    _write_json(os.path.join(directory, PROVENANCE_JSON), jsonable(dict(provenance_info)))
-    _save_tensors(dict(tensors), os.path.join(directory, WEIGHTS), {"kind": kind, "format": _json.dumps(FORMAT_VERSION)})
+    if kind is not None:
+        model_info = {"kind": kind, "format_version": FORMAT_VERSION, "window": dict(window) if window else None,
+                      "max_tokens": max_tokens, **dict(info or {})}
+        write_json(os.path.join(directory, MODEL_JSON), model_info)
+        write_json(os.path.join(directory, CALIBRATION_JSON), (calibration or Calibration()).as_dict())
+    write_json(os.path.join(directory, CONFIG_JSON), dict(config))
+    write_json(os.path.join(directory, PROVENANCE_JSON), dict(provenance_info))
+    metadata = {"format": "pt"} if kind is None else {"kind": kind, "format": json.dumps(FORMAT_VERSION)}
+    _save_tensors(dict(tensors), os.path.join(directory, WEIGHTS), metadata)
     if tokenizer is not None:
         shutil.copyfile(tokenizer, os.path.join(directory, TOKENIZER_JSON))
 
@@ -150,134 +141,39 @@ def load_tensors(directory: str | os.PathLike, framework: str = "pt") -> dict:
         raise UserError(f"cannot read weights: {exc}", path) from None
 
 
-@dataclass
-class LoadedModel:
-    """A model read from a model directory, ready to score sequences."""
-
-    kind: str
-    path: str
-    info: dict
-    config: dict
-    calibration: Calibration
-    window: dict | None
-    max_length: int | None
-    scorer: Any = field(repr=False)
-    provenance: dict | None = None
-
-    def logits(self, seqs: Sequence[str], batch_size: int = 64):
-        """Positive-class log-odds (numpy float64 [n]) before temperature; sequences are
-        upper-cased by the model."""
-        import numpy as np
-
-        if len(seqs) == 0:
-            return np.zeros(0, dtype=np.float64)
-        return self.scorer.logits(list(seqs), batch_size)
-
-    def probability(self, logodds):
-        """Calibrated probability sigmoid(logodds / temperature)."""
-        return self.calibration.probability(logodds)
-
-    def call(self, logodds):
-        """Boolean calls: calibrated probability >= threshold."""
-        return self.probability(logodds) >= self.calibration.threshold
-
-
-def resolve_device(device: str) -> str:
-    """'auto' -> 'cuda' when available else 'cpu'; 'cuda' without CUDA is a UserError."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {device} was asked for but no CUDA device is available")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise UserError(f"unknown device {device!r}; use auto, cpu or cuda")
-    return device
-
-
 def read_model_info(path: str | os.PathLike) -> dict:
-    """model.json of a model directory (a plain DNABERT-2 folder gives the dnabert2 defaults)."""
+    """model.json of a model directory (a plain DNABERT-2 folder gives the dnabert2 defaults),
+    with ``max_tokens`` filled from an older directory's ``max_length``."""
     path = os.fspath(path)
     if not os.path.isdir(path):
         raise UserError("model directory not found", path)
     mj = os.path.join(path, MODEL_JSON)
     if not os.path.exists(mj):
         if os.path.exists(os.path.join(path, CONFIG_JSON)) and os.path.exists(os.path.join(path, TOKENIZER_JSON)):
-            return {"kind": "dnabert2", "format_version": FORMAT_VERSION, "window": None, "max_length": None, "plain_hf": True}
+            return {"kind": "dnabert2", "format_version": FORMAT_VERSION, "window": None, "max_tokens": None,
+                    "plain_hf": True}
         raise UserError(f"not a model directory: no {MODEL_JSON} (nor a Hugging Face config.json + tokenizer.json)", path)
-    info = _read_json(mj)
-    if not isinstance(info, dict) or info.get("kind") not in KINDS:
-        raise UserError(f"model.json names an unknown kind {info.get('kind') if isinstance(info, dict) else info!r}; "
-                        f"known: {', '.join(KINDS)}", mj)
+    info = read_json(mj)
+    if not isinstance(info, dict) or not isinstance(info.get("kind"), str):
+        raise UserError("model.json does not name the model's kind", mj)
     if info.get("format_version") != FORMAT_VERSION:
         raise UserError(f"model directory format_version {info.get('format_version')!r} is not supported "
                         f"(this version reads {FORMAT_VERSION})", mj)
+    if "max_tokens" not in info:
+        info["max_tokens"] = info.get("max_length") if info["kind"] == "dnabert2" else None
     return info
 
 
-def load_model_dir(path: str | os.PathLike, device: str = "cpu") -> LoadedModel:
-    """Read any model directory, dispatching on model.json's kind."""
-    path = os.fspath(path)
-    info = read_model_info(path)
-    config_path = os.path.join(path, CONFIG_JSON)
-    if not os.path.exists(config_path):
-        raise UserError(f"model directory has no {CONFIG_JSON}", path)
-    config = _read_json(config_path)
-    cal_path = os.path.join(path, CALIBRATION_JSON)
-    if os.path.exists(cal_path):
-        cal = _read_json(cal_path)
-        try:
-            calibration = Calibration(float(cal["temperature"]), float(cal["threshold"]), cal.get("chosen_on", "validation"))
-        except (KeyError, TypeError, ValueError):
-            raise UserError("calibration.json needs numeric 'temperature' and 'threshold'", cal_path) from None
-        if not calibration.temperature > 0:
-            raise UserError("calibration temperature must be > 0", cal_path)
-    else:
-        calibration = Calibration(1.0, 0.5, "default")
-    prov_path = os.path.join(path, PROVENANCE_JSON)
-    prov = _read_json(prov_path) if os.path.exists(prov_path) else None
-    module_name, func_name = _LOADERS[info["kind"]].split(":")
-    loader: Callable = getattr(importlib.import_module(module_name), func_name)
-    scorer = loader(path, info, config, resolve_device(device))
-    max_length = info.get("max_length") or getattr(scorer, "max_length", None)
-    return LoadedModel(info["kind"], path, info, config, calibration, info.get("window"), max_length, scorer, prov)
-
-
-class TorchScorer:
-    """Scores with a torch model and its task adapter (eval mode, no grad, batched)."""
-
-    def __init__(self, model, adapter, device: str, max_length: int | None = None) -> None:
-        self.model = model.to(device).eval()
-        self.adapter = adapter
-        self.device = device
-        self.max_length = max_length
-
-    def logits(self, seqs: Sequence[str], batch_size: int):
-        from enhancer_tools.models.adapter import predict_logodds
-
-        return predict_logodds(self.model, self.adapter, seqs, batch_size, self.device)
-
-
-def dnabert2_max_length(path: str, info: Mapping, config: Mapping) -> int:
-    """Token limit: model.json max_length, else the tokenizer's truncation, else 512 (ALiBi
-    models have no position table; 512 is the pretraining length)."""
-    if info.get("max_length"):
-        return int(info["max_length"])
-    tok = _read_json(os.path.join(path, TOKENIZER_JSON))
-    trunc = tok.get("truncation") if isinstance(tok, dict) else None
-    if trunc and trunc.get("max_length"):
-        return int(trunc["max_length"])
-    return int(config.get("max_position_embeddings") or 512)
-
-
-def load_dnabert2_scorer(path: str, info: Mapping, config: Mapping, device: str) -> TorchScorer:
-    """Loader for kind dnabert2 (model file: enhancer_tools.models.dnabert2)."""
-    from enhancer_tools.models import dnabert2
-    from enhancer_tools.models.token_adapter import TokenAdapter
-
-    tokenizer = os.path.join(path, TOKENIZER_JSON)
-    if not os.path.exists(tokenizer):
-        raise UserError(f"dnabert2 model directory has no {TOKENIZER_JSON}", path)
-    max_length = dnabert2_max_length(path, info, config)
-    model = dnabert2.DNABERT2ForSequenceClassification.from_pretrained(path)
-    return TorchScorer(model, TokenAdapter(tokenizer, max_length), device, max_length)
+def read_calibration(path: str | os.PathLike) -> Calibration:
+    """calibration.json of a model directory (temperature 1, threshold 0.5 when absent)."""
+    cal_path = os.path.join(os.fspath(path), CALIBRATION_JSON)
+    if not os.path.exists(cal_path):
+        return Calibration(1.0, 0.5, "default")
+    cal = read_json(cal_path)
+    try:
+        calibration = Calibration(float(cal["temperature"]), float(cal["threshold"]), cal.get("chosen_on", "validation"))
+    except (KeyError, TypeError, ValueError):
+        raise UserError("calibration.json needs numeric 'temperature' and 'threshold'", cal_path) from None
+    if not calibration.temperature > 0:
+        raise UserError("calibration temperature must be > 0", cal_path)
+    return calibration

@@ -64,9 +64,15 @@ def _xy(xs, ys, digits: int = 4) -> dict[str, float]:
 
 def evaluation_sections(result: dict[str, Any], histograms: dict[str, dict[str, dict[str, int]]]) -> list[dict]:
     """Sections of the model evaluation: metrics table, comparison, curves, calibration, histograms."""
-    models = result["models"]
+    sections = [_metrics_section(result)]
+    if result["comparisons"]:
+        sections.append(_comparison_section(result))
+    return sections + _curve_sections(result["curves"], histograms)
+
+
+def _metrics_section(result: dict[str, Any]) -> dict:
     table = {}
-    for name, m in models.items():
+    for name, m in result["models"].items():
         ci = m.get("ci95", {})
         row = {k: m[k] for k in ("pr_auc", "roc_auc", "best_f1", "best_f1_threshold", "precision", "recall", "f1",
                                  "accuracy", "mcc", "ece", "tp", "fp", "tn", "fn", "n")}
@@ -96,47 +102,51 @@ def evaluation_sections(result: dict[str, Any], histograms: dict[str, dict[str, 
     }
     boot = f"{result['n_bootstrap']} paired bootstrap resamples (seed {result['seed']})" if result["n_bootstrap"] else "no bootstrap"
     floor = f"; k-mer floor: {result['floor']}" if result["floor"] else ""
-    sections = [_section(
+    return _section(
         "metrics", "Metrics with 95% confidence intervals", "evaluation", "table", table,
         f"Held-out metrics; intervals from {boot}{floor}. Best F1 and its threshold are chosen on this "
         "set and therefore optimistic; precision, recall, F1, accuracy and MCC use each model's own threshold.",
         {"sort_rows": False}, headers={k: v for k, v in headers.items() if any(k in r for r in table.values())},
-    )]
-    if result["comparisons"]:
-        comp = {}
-        for c in result["comparisons"]:
-            row: dict[str, Any] = {}
-            for metric in ("pr_auc", "roc_auc"):
-                d = c[metric]
-                row[f"{metric}_difference"] = d["difference"]
-                if "p_value" in d:
-                    row[f"{metric}_ci"] = _ci((d["ci_low"], d["ci_high"]))
-                    row[f"{metric}_p"] = d["p_value"]
-            if c["versus"] == result["floor"]:
-                row["floor_status"] = models[c["model"]].get("floor_status", "")
-            comp[f"{c['model']} vs {c['versus']}"] = row
-        comp_headers = {
-            "pr_auc_difference": {"title": "Δ PR-AUC", "format": "{:,.4f}", "scale": "RdBu"},
-            "pr_auc_ci": {"title": "Δ PR-AUC 95% CI"},
-            "pr_auc_p": {"title": "p (PR-AUC)", "description": "Two-sided paired bootstrap p-value", "format": "{:,.4f}"},
-            "roc_auc_difference": {"title": "Δ ROC-AUC", "format": "{:,.4f}", "scale": "RdBu"},
-            "roc_auc_ci": {"title": "Δ ROC-AUC 95% CI"},
-            "roc_auc_p": {"title": "p (ROC-AUC)", "description": "Two-sided paired bootstrap p-value", "format": "{:,.4f}"},
-            "floor_status": {"title": "vs k-mer floor"},
-        }
-        sections.append(_section(
-            "comparison", "Model comparison (paired bootstrap)", "evaluation", "table", comp,
-            "Differences are first model minus second, on the same ids and the same resamples. A model that "
-            "does not beat the k-mer floor's PR-AUC and ROC-AUC is flagged.",
-            {"sort_rows": False}, headers={k: v for k, v in comp_headers.items() if any(k in r for r in comp.values())},
-        ))
-    curves = result["curves"]
+    )
+
+
+def _comparison_section(result: dict[str, Any]) -> dict:
+    comp = {}
+    for c in result["comparisons"]:
+        row: dict[str, Any] = {}
+        for metric in ("pr_auc", "roc_auc"):
+            d = c[metric]
+            row[f"{metric}_difference"] = d["difference"]
+            if "p_value" in d:
+                row[f"{metric}_ci"] = _ci((d["ci_low"], d["ci_high"]))
+                row[f"{metric}_p"] = d["p_value"]
+        if c["versus"] == result["floor"]:
+            row["floor_status"] = result["models"][c["model"]].get("floor_status", "")
+        comp[f"{c['model']} vs {c['versus']}"] = row
+    comp_headers = {
+        "pr_auc_difference": {"title": "Δ PR-AUC", "format": "{:,.4f}", "scale": "RdBu"},
+        "pr_auc_ci": {"title": "Δ PR-AUC 95% CI"},
+        "pr_auc_p": {"title": "p (PR-AUC)", "description": "Two-sided paired bootstrap p-value", "format": "{:,.4f}"},
+        "roc_auc_difference": {"title": "Δ ROC-AUC", "format": "{:,.4f}", "scale": "RdBu"},
+        "roc_auc_ci": {"title": "Δ ROC-AUC 95% CI"},
+        "roc_auc_p": {"title": "p (ROC-AUC)", "description": "Two-sided paired bootstrap p-value", "format": "{:,.4f}"},
+        "floor_status": {"title": "vs k-mer floor"},
+    }
+    return _section(
+        "comparison", "Model comparison (paired bootstrap)", "evaluation", "table", comp,
+        "Differences are first model minus second, on the same ids and the same resamples. A model that "
+        "does not beat the k-mer floor's PR-AUC and ROC-AUC is flagged.",
+        {"sort_rows": False}, headers={k: v for k, v in comp_headers.items() if any(k in r for r in comp.values())},
+    )
+
+
+def _curve_sections(curves: dict, histograms: dict) -> list[dict]:
     unit = {"xmin": 0, "xmax": 1, "ymin": 0, "ymax": 1}
-    sections.append(_section(
+    sections = [_section(
         "pr_curves", "Precision-recall curves", "evaluation", "linegraph",
         {n: _xy(c["pr"]["recall"], c["pr"]["precision"]) for n, c in curves.items()},
         "Precision against recall over all thresholds.", {"xlab": "Recall", "ylab": "Precision", **unit},
-    ))
+    )]
     sections.append(_section(
         "roc_curves", "ROC curves", "evaluation", "linegraph",
         {n: _xy(c["roc"]["fpr"], c["roc"]["tpr"]) for n, c in curves.items()},

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from enhancer_tools.metrics.binary import sigmoid
 from enhancer_tools.scoring.sources import ScoreRecord
+from enhancer_tools.seq import reverse_complement
 
-PRECISIONS = ("auto", "fp32", "bf16")
 _END = object()
 
 
@@ -58,61 +59,24 @@ def _batched(records: Iterable[ScoreRecord], size: int) -> Iterator[list[ScoreRe
 
 
 class Predictor:
-    """Scores record streams with ``model`` (a ``modeldir.LoadedModel``)."""
+    """Scores record streams with ``model`` (a ``registry.LoadedModel``) through its scorer's
+    public ``encode`` (producer thread) and ``logodds`` (calling thread)."""
 
     def __init__(self, model, batch_size: int = 128, rc_average: bool = True, threshold: float | None = None,
-                 precision: str = "auto", queue_batches: int = 4) -> None:
-        self.model = model
+                 queue_batches: int = 4) -> None:
+        self.scorer = model.scorer
         self.batch_size = batch_size
         self.rc_average = rc_average
         self.temperature = float(model.calibration.temperature)
         self.threshold = float(model.calibration.threshold if threshold is None else threshold)
         self.queue_batches = queue_batches
-        scorer = model.scorer
-        self._torch = hasattr(scorer, "model") and hasattr(scorer, "adapter")
-        self.device = getattr(scorer, "device", "cpu")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}")
-        if precision == "auto":
-            precision = "bf16" if str(self.device).startswith("cuda") else "fp32"
-        self.precision = precision
 
     def _encode(self, chunk: list[ScoreRecord]):
-        from enhancer_tools.seq import reverse_complement
-
         seqs = [r.seq.upper() for r in chunk]
         strands = [seqs, [reverse_complement(s) for s in seqs]] if self.rc_average else [seqs]
-        if not self._torch:
-            return chunk, strands
-        adapter = self.model.scorer.adapter
-        pin = str(self.device).startswith("cuda")
-        batches = []
-        for strand in strands:
-            batch = adapter.collate(adapter.encode(strand))
-            batches.append({k: v.pin_memory() for k, v in batch.items()} if pin else batch)
-        return chunk, batches
-
-    def _logodds(self, encoded) -> np.ndarray:
-        if not self._torch:
-            return self.model.logits(encoded, self.batch_size)
-        import torch
-
-        from enhancer_tools.models.adapter import positive_logodds
-
-        net = self.model.scorer.model
-        batch = {k: v.to(self.device, non_blocking=True) for k, v in encoded.items()}
-        with torch.inference_mode():
-            if self.precision == "bf16":
-                device_type = "cuda" if str(self.device).startswith("cuda") else "cpu"
-                with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
-                    out = positive_logodds(net(**batch))
-            else:
-                out = positive_logodds(net(**batch))
-        return out.double().cpu().numpy()
+        return chunk, [self.scorer.encode(strand) for strand in strands]
 
     def _combine(self, chunk: list[ScoreRecord], z_forward: np.ndarray, z_reverse: np.ndarray | None) -> ScoredBatch:
-        from enhancer_tools.metrics.binary import sigmoid
-
         t = self.temperature
         p_forward = sigmoid(z_forward / t)
         if z_reverse is None:
@@ -125,8 +89,6 @@ class Predictor:
     def score(self, records: Iterable[ScoreRecord]) -> Iterator[ScoredBatch]:
         """Yield scored batches in input order; an error in reading or encoding the input is
         raised here, in the calling thread."""
-        if self._torch:
-            self.model.scorer.model.eval()
         pending: queue.Queue = queue.Queue(maxsize=self.queue_batches)
         stop = threading.Event()
 
@@ -158,8 +120,8 @@ class Predictor:
                 if isinstance(item, _Failure):
                     raise item.exc
                 chunk, strands = item
-                z_forward = self._logodds(strands[0])
-                z_reverse = self._logodds(strands[1]) if len(strands) > 1 else None
+                z_forward = self.scorer.logodds(strands[0])
+                z_reverse = self.scorer.logodds(strands[1]) if len(strands) > 1 else None
                 yield self._combine(chunk, z_forward, z_reverse)
         finally:
             stop.set()

@@ -81,11 +81,14 @@ def score_regions(run: RunInfo, req: ScoreRequest) -> None:
 
     import torch
 
-    from enhancer_tools.models.modeldir import load_model_dir
+    from enhancer_tools.models.precision import resolve_device
+    from enhancer_tools.models.registry import load_model
 
     if req.threads:
         torch.set_num_threads(req.threads)
-    model = load_model_dir(req.model_dir, req.device)
+    device = resolve_device(req.device)
+    precision = req.precision if req.precision != "auto" else ("bf16" if device.startswith("cuda") else "fp32")
+    model = load_model(req.model_dir, device, precision)
     with tempfile.TemporaryDirectory(prefix="score-regions-") as tmp, AtomicOutputs() as out:
         _score(run, req, model, shard, tmp, out)
     run.outputs.update({"scores": req.output, "bed": req.bed_out, "bedgraph": req.bedgraph, "bigwig": req.bigwig,
@@ -93,7 +96,9 @@ def score_regions(run: RunInfo, req: ScoreRequest) -> None:
 
 
 def _model_file(model_dir: str) -> str | None:
-    for name in ("model.json", "config.json"):
+    from enhancer_tools.models.modeldir import CONFIG_JSON, MODEL_JSON
+
+    for name in (MODEL_JSON, CONFIG_JSON):
         path = os.path.join(model_dir, name)
         if os.path.isfile(path):
             return path
@@ -130,7 +135,7 @@ def _score(run: RunInfo, req: ScoreRequest, model, shard, tmp: str, out) -> None
         source = TileSource(open_genome(req.genome), width, req.step, req.chroms, req.max_n_frac)
         run.counts["chromosomes_tiled"] = sum(1 for n in source.tiles_per_chrom.values() if n)
 
-    predictor = Predictor(model, req.batch_size, req.rc_average, req.threshold, req.precision)
+    predictor = Predictor(model, req.batch_size, req.rc_average, req.threshold)
     writers = [ScoresWriter(out.open(req.output), source.has_labels)]
     if req.bed_out:
         writers.append(CallsBedWriter(out.open(req.bed_out), req.fasta))
@@ -162,14 +167,14 @@ def _score(run: RunInfo, req: ScoreRequest, model, shard, tmp: str, out) -> None
         run.counts["tiles_skipped_n"] = source.skipped_n
     run.extra.update({
         "model": {"kind": model.kind, "path": os.path.abspath(req.model_dir), "plain_hf": bool(model.info.get("plain_hf")),
-                  "max_length": model.max_length, "window": model.window},
+                  "max_tokens": model.max_tokens, "window": model.window},
         "threshold": predictor.threshold,
         "model_threshold": float(model.calibration.threshold),
         "temperature": predictor.temperature,
         "rc_average": req.rc_average,
         "window": {"width": width, "edge": edge if req.bed else None, "step": req.step if req.tile else None},
-        "device": str(predictor.device),
-        "precision": predictor.precision,
+        "device": str(getattr(model.scorer, "device", "cpu")),
+        "precision": getattr(model.scorer, "precision", "fp32"),
         "shard": {"index": shard.index, "count": shard.count, "first_record": lo, "end_record": hi},
         "seconds": round(seconds, 3),
         "sequences_per_s": round(n_scored / seconds, 1) if seconds > 0 else None,

@@ -129,9 +129,17 @@ def _open_storage(url: str | None, attempts: int = 6):
             raise
         except SQLAlchemyError as exc:
             if attempt == attempts - 1:
-                raise UserError(f"cannot open the Optuna storage {url}: {exc.__class__.__name__}: {exc}") from None
+                raise UserError(f"cannot open the Optuna storage {_without_password(url)}: {exc.__class__.__name__}: "
+                                f"{_without_password(str(exc))}") from None
             time.sleep(0.5 * (attempt + 1))
     return None
+
+
+def _without_password(text: str) -> str:
+    """``text`` with the password of any ``scheme://user:password@host`` URL in it masked."""
+    import re
+
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 
 
 def _with_driver(url: str) -> str:

@@ -1,9 +1,9 @@
-"""The shared training loop for torch models (EnhancerNet, DNABERT-2).
+"""The shared training loop for torch models (EnhancerNet, DNABERT-2), as a small object.
 
 AdamW with linear warmup and decay, weight decay (not on biases and norms), gradient
 accumulation and clipping, optional reverse-complement augmentation and class weights,
-bf16/fp16 autocast on CUDA, validation every epoch (or every N optimizer steps), early
-stopping on validation PR-AUC, the best weights kept, and checkpoints that resume exactly.
+autocast of the settings' precision, validation every epoch (or every N optimizer steps),
+early stopping on validation PR-AUC, the best weights kept, and checkpoints that resume exactly.
 
 Determinism: the data order of epoch e is a pure function of (seed, e); dropout uses the
 global torch RNG, whose state is checkpointed (each rank's own under torchrun); so on CPU a
@@ -20,61 +20,45 @@ import contextlib
 import json
 import logging
 import math
-import os
-import shutil
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from enhancer_tools.errors import UserError
-from enhancer_tools.models.adapter import TaskAdapter, positive_logodds, predict_logodds, take
+from enhancer_tools.metrics.binary import binary_metrics
+from enhancer_tools.models.adapter import TaskAdapter, take
+from enhancer_tools.models.hyperparameters import TrainingSettings, as_dict
+from enhancer_tools.models.precision import autocast, needs_grad_scaler
+from enhancer_tools.models.scorer import TorchScorer, positive_logodds
 from enhancer_tools.seq import reverse_complement
 from enhancer_tools.training import distributed
+from enhancer_tools.training.checkpoints import CHECKPOINT_FORMAT, Checkpoints
 from enhancer_tools.training.data import LabelledSet
-from enhancer_tools.metrics.binary import binary_metrics
 
 log = logging.getLogger(__name__)
-CHECKPOINT_FORMAT = 1
 
 
 @dataclass
-class TrainConfig:
-    """Optimisation settings shared by every torch model (hyperparameter names as in Optuna)."""
+class TrainState:
+    """Where a run stands; saved (as JSON) in every checkpoint. The key names are those of the
+    checkpoints written before this class existed, so those still resume."""
 
-    epochs: int = 10
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    grad_accum: int = 1
-    max_grad_norm: float = 1.0
-    rc_augment: bool = False
-    class_weights: bool = False
-    patience: int = 3
-    eval_every: int = 0  # optimizer steps between validations; 0 = once per epoch
-    checkpoint_every: int = 0  # optimizer steps between checkpoints; 0 = at each validation
-    seed: int = 1
-    precision: str = "auto"  # auto (bf16 or fp16 on CUDA, fp32 on CPU), fp32, bf16, fp16
-    num_workers: int = 0
-    eval_batch_size: int = 0  # 0 = 2 x batch_size
-    bucket_batches: int = 50  # length bucketing sorts pools of this many batches
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "TrainConfig":
-        """Build from a flat hyperparameter dict, ignoring keys that are not training settings."""
-        names = {f.name: f.type for f in fields(cls)}
-        kwargs = {}
-        for k, v in params.items():
-            if k in names:
-                default = getattr(cls, k)
-                kwargs[k] = type(default)(v) if not isinstance(default, bool) else bool(v)
-        return cls(**kwargs)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+    epoch: int = 0
+    batch_pos: int = 0  # micro-batches of the current epoch already done (this rank's shard)
+    step: int = 0  # optimizer steps
+    evals: int = 0
+    best_value: float = -1.0
+    best_epoch: float | None = None
+    bad_evals: int = 0
+    loss_sum: float = 0.0  # this rank's, since the last validation
+    loss_count: int = 0
+    train_seconds: float = 0.0
+    seqs_seen: int = 0
+    stopped: bool = False
+    log: list = field(default_factory=list)
 
 
 @dataclass
@@ -101,20 +85,21 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def epoch_batches(n: int, epoch: int, config: TrainConfig, lengths: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
+def epoch_batches(n: int, epoch: int, settings: TrainingSettings, seed: int,
+                  lengths: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
     """(indices, strands) of each batch of ``epoch``: a seeded shuffle; with lengths, pools of
     ``bucket_batches`` batches sorted by length (less padding), batch order shuffled again."""
     import torch
 
-    g = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     perm = torch.randperm(n, generator=g).numpy()
-    strands = torch.randint(0, 2, (n,), generator=g).numpy() if config.rc_augment else np.zeros(n, dtype=np.int64)
-    bs = config.batch_size
+    strands = torch.randint(0, 2, (n,), generator=g).numpy() if settings.rc_augment else np.zeros(n, dtype=np.int64)
+    bs = settings.batch_size
     if lengths is None:
         chunks = [perm[i:i + bs] for i in range(0, n, bs)]
     else:
         chunks = []
-        pool = bs * config.bucket_batches
+        pool = bs * settings.bucket_batches
         for p in range(0, n, pool):
             part = perm[p:p + pool]
             part = part[np.argsort(lengths[part], kind="stable")]
@@ -122,6 +107,16 @@ def epoch_batches(n: int, epoch: int, config: TrainConfig, lengths: np.ndarray |
         order = torch.randperm(len(chunks), generator=g).numpy()
         chunks = [chunks[i] for i in order]
     return [(c, strands[c]) for c in chunks]
+
+
+def shard(batches: list, ctx: distributed.DistContext) -> list:
+    """This rank's batches: every world_size-th, the same number on every rank."""
+    if ctx.world_size == 1:
+        return batches
+    if len(batches) < ctx.world_size:  # repeat so every rank runs the same number of steps
+        batches = (batches * ctx.world_size)[: ctx.world_size]
+    usable = len(batches) - len(batches) % ctx.world_size
+    return batches[ctx.rank:usable:ctx.world_size]
 
 
 def _gather(fwd, rc, idx: np.ndarray, strands: np.ndarray):
@@ -158,49 +153,292 @@ def _param_groups(model, weight_decay: float):
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def _autocast_dtype(precision: str, device: str):
-    import torch
-
-    if not device.startswith("cuda") or precision == "fp32":
-        return None
-    if precision == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
-
-def _shard(batches: list, ctx: distributed.DistContext) -> list:
-    if ctx.world_size == 1:
-        return batches
-    if len(batches) < ctx.world_size:  # repeat so every rank runs the same number of steps
-        batches = (batches * ctx.world_size)[: ctx.world_size]
-    usable = len(batches) - len(batches) % ctx.world_size
-    return batches[ctx.rank:usable:ctx.world_size]
-
-
 def _cpu_state(model) -> dict:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
-def predict_sharded(model, adapter: TaskAdapter, items: Any, batch_size: int, device: str) -> np.ndarray:
+def predict_sharded(scorer: TorchScorer, items: Any, batch_size: int) -> np.ndarray:
     """Log-odds of every encoded item, each rank predicting its contiguous share (gathered back in
     order on every rank; the whole set on one process)."""
     ctx = distributed.current()
+    if ctx.world_size == 1:
+        return scorer.logits_of_items(items, batch_size)
     start, end = distributed.shard_bounds(len(items), ctx)
-    part = predict_logodds(model, adapter, None, batch_size, device,
-                           items=items if ctx.world_size == 1 else take(items, range(start, end)))
-    return part if ctx.world_size == 1 else np.concatenate(distributed.gather_objects(part))
+    part = scorer.logits_of_items(take(items, range(start, end)), batch_size)
+    return np.concatenate(distributed.gather_objects(part))
 
 
-def _rank_state(s: dict, device: str) -> dict:
+@dataclass
+class _Encoded:
+    """The training data as the adapter encodes it."""
+
+    fwd: Any
+    rc: Any
+    val: Any
+    labels: np.ndarray
+    lengths: np.ndarray | None
+
+    @classmethod
+    def of(cls, adapter: TaskAdapter, train_set: LabelledSet, val_set: LabelledSet, rc_augment: bool,
+           encoded: Mapping[str, Any]) -> "_Encoded":
+        fwd = encoded.get("train")
+        fwd = adapter.encode(train_set.seqs) if fwd is None else fwd
+        rc = None
+        if rc_augment:
+            rc = encoded.get("train_rc")
+            rc = adapter.encode([reverse_complement(s) for s in train_set.seqs]) if rc is None else rc
+        val = encoded.get("val")
+        val = adapter.encode(val_set.seqs) if val is None else val
+        return cls(fwd, rc, val, train_set.labels.astype(np.float32), adapter.lengths(fwd))
+
+
+class Trainer:
+    """Trains ``model`` (already built and seeded) on ``train_set``, validating on ``val_set``.
+
+    ``checkpoint_dir``: where checkpoints go (rank 0 writes); ``fingerprint``: what a checkpoint
+    must match to be resumed. ``trial``: an Optuna trial that receives validation PR-AUC after
+    each validation and may prune the run. ``on_step(step)`` is called after every optimizer step
+    (tests stop a run with it). ``encoded``: pre-encoded {"train", "train_rc", "val"} to reuse.
+    """
+
+    def __init__(self, model, adapter: TaskAdapter, train_set: LabelledSet, val_set: LabelledSet,
+                 settings: TrainingSettings, *, seed: int = 1, device: str = "cpu", checkpoint_dir: str | None = None,
+                 trial=None, on_step: Callable[[int], None] | None = None, fingerprint: Mapping | None = None,
+                 encoded: Mapping[str, Any] | None = None) -> None:
+        import torch
+
+        self.ctx = distributed.current()
+        self.model, self.adapter, self.val_set, self.settings = model.to(device), adapter, val_set, settings
+        self.seed, self.device, self.trial, self.on_step = seed, device, trial, on_step
+        if self.ctx.world_size > 1:  # the same initial weights everywhere, but each rank its own dropout stream
+            torch.manual_seed(seed + 7919 * self.ctx.rank)
+        self.data = _Encoded.of(adapter, train_set, val_set, settings.rc_augment, dict(encoded or {}))
+        self.n = len(train_set)
+        self.net = model
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[device] if device.startswith("cuda") else None)
+        self.optimizer = torch.optim.AdamW(_param_groups(model, settings.weight_decay), lr=settings.learning_rate)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor(settings))
+        self.scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(settings.precision, device) else None
+        self.scorer = TorchScorer(model, adapter, device, "fp32")
+        self.eval_batch_size = settings.eval_batch_size or 2 * settings.batch_size
+        self.class_weights = self._class_weights()
+        self.fingerprint = json.dumps({**dict(fingerprint or {}), "config": {**as_dict(settings), "seed": seed},
+                                       "n_train": self.n, "n_val": len(val_set), "world_size": self.ctx.world_size},
+                                      sort_keys=True, default=str)
+        self.checkpoints = Checkpoints(checkpoint_dir) if checkpoint_dir else None
+        self.state = TrainState()
+        self.best_state: dict | None = None
+
+    def _lr_factor(self, settings: TrainingSettings) -> Callable[[int], float]:
+        n_batches = len(shard(epoch_batches(self.n, 0, settings, self.seed, self.data.lengths), self.ctx))
+        total = max(1, math.ceil(n_batches / settings.grad_accum) * settings.epochs)
+        warmup = int(settings.warmup_ratio * total)
+
+        def factor(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / (warmup + 1)
+            return max(0.0, (total - step) / max(1, total - warmup))
+
+        return factor
+
+    def _class_weights(self) -> tuple[float, float]:
+        if not self.settings.class_weights:
+            return 1.0, 1.0
+        n_pos = float(self.data.labels.sum())
+        return self.n / (2 * n_pos), self.n / (2 * (self.n - n_pos))
+
+    def run(self, resume: bool = False) -> TrainResult:
+        """Train to the end (epochs or early stop), continuing the latest checkpoint when ``resume``."""
+        import torch
+
+        if resume:
+            self.resume()
+        if self.device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats(self.device)
+        self.model.train()
+        while self.state.epoch < self.settings.epochs and not self.state.stopped:
+            self._run_epoch()
+            if self.state.stopped:
+                break
+            self.state.epoch += 1
+            self.state.batch_pos = 0
+            self.validate(float(self.state.epoch))
+            self.checkpoint()
+        return self._finish()
+
+    def _run_epoch(self) -> None:
+        import torch
+
+        batches = shard(epoch_batches(self.n, self.state.epoch, self.settings, self.seed, self.data.lengths), self.ctx)
+        loader = torch.utils.data.DataLoader(
+            _Batches(batches[self.state.batch_pos:], self.data.fwd, self.data.rc, self.data.labels, self.adapter),
+            batch_size=None, shuffle=False, num_workers=self.settings.num_workers,
+            # its own generator: creating a loader must not draw from the global RNG, or a resumed
+            # run would drift from dropout's stream
+            generator=torch.Generator().manual_seed(self.seed))
+        tick = time.perf_counter()
+        for inputs, y in loader:
+            if not self.step(inputs, y, len(batches)):
+                continue
+            self.state.train_seconds += time.perf_counter() - tick
+            if self._after_step(len(batches)) or self.state.stopped:
+                break
+            tick = time.perf_counter()
+
+    def step(self, inputs: dict, y, n_batches: int) -> bool:
+        """One micro-batch: forward, backward, and the optimizer step when its group is complete.
+        Returns whether an optimizer step was taken."""
+        import torch
+
+        s, accum = self.state, self.settings.grad_accum
+        inputs = {k: v.to(self.device, non_blocking=True) for k, v in inputs.items()}
+        y = y.to(self.device)
+        micro = s.batch_pos
+        last_in_step = (micro + 1) % accum == 0 or micro + 1 == n_batches
+        group = min(accum, n_batches - (micro - micro % accum))
+        with (self.net.no_sync() if not last_in_step and self.net is not self.model else contextlib.nullcontext()):
+            with autocast(self.settings.precision, self.device):
+                z = positive_logodds(self.net(**inputs)).float()
+            pos_weight, neg_weight = self.class_weights
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y, weight=y * pos_weight + (1 - y) * neg_weight)
+            scaled = loss / group
+            (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
+        s.loss_sum += float(loss.detach()) * len(y)
+        s.loss_count += len(y)
+        s.seqs_seen += len(y)
+        s.batch_pos = micro + 1
+        if not last_in_step:
+            return False
+        self._optimizer_step()
+        return True
+
+    def _optimizer_step(self) -> None:
+        import torch
+
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        if self.settings.max_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.max_grad_norm)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.state.step += 1
+
+    def _after_step(self, n_batches: int) -> bool:
+        """Validation and checkpoint every N steps within an epoch; the test hook. Returns whether
+        the epoch should end now (early stop)."""
+        s, cfg = self.state, self.settings
+        inside = s.batch_pos < n_batches
+        if cfg.eval_every and s.step % cfg.eval_every == 0 and inside:
+            self.validate(s.epoch + s.batch_pos / n_batches)
+            self.model.train()
+        if cfg.checkpoint_every and s.step % cfg.checkpoint_every == 0 and inside:
+            self.checkpoint()
+        if self.on_step is not None:
+            self.on_step(s.step)
+        return s.stopped
+
+    def validate(self, epoch_float: float) -> None:
+        """Validate (sharded over ranks), log, and apply rank 0's early-stopping decision."""
+        s = self.state
+        logits = predict_sharded(self.scorer, self.data.val, self.eval_batch_size)
+        loss_sum, loss_count = map(sum, zip(*distributed.gather_objects((s.loss_sum, s.loss_count))))
+        decision = self._decide(epoch_float, logits, loss_sum, loss_count) if self.ctx.is_main else None
+        decision = distributed.broadcast_from_main(decision)
+        s.evals += 1
+        s.log.append(decision["entry"])
+        s.loss_sum, s.loss_count = 0.0, 0
+        if decision["improved"]:
+            s.best_value, s.best_epoch, s.bad_evals = decision["value"], decision["entry"]["epoch"], 0
+            self.best_state = _cpu_state(self.model)
+        else:
+            s.bad_evals += 1
+            if s.bad_evals >= self.settings.patience:
+                s.stopped = True
+                log.info("early stop: no better validation PR-AUC for %d validations", self.settings.patience)
+        if self.trial is not None:
+            self.trial.report(decision["value"], s.evals)
+            if self.trial.should_prune():
+                import optuna
+
+                raise optuna.TrialPruned(f"pruned at validation {s.evals} (PR-AUC {decision['value']:.4f})")
+
+    def _decide(self, epoch_float: float, logits: np.ndarray, loss_sum: float, loss_count: int) -> dict:
+        metrics = binary_metrics(self.val_set.labels, logits)
+        train_loss = loss_sum / loss_count if loss_count else None
+        entry = {"epoch": round(epoch_float, 4), "step": self.state.step, "train_loss": train_loss,
+                 "learning_rate": self.scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in metrics.items()}}
+        value = metrics["pr_auc"] if metrics["pr_auc"] is not None else 0.0
+        log.info("epoch %.2f step %d: train loss %s, val PR-AUC %.4f ROC-AUC %.4f loss %.4f", epoch_float,
+                 self.state.step, f"{train_loss:.4f}" if train_loss is not None else "-", value,
+                 metrics["roc_auc"] or 0.0, metrics["loss"])
+        return {"entry": entry, "value": value, "improved": value > self.state.best_value}
+
+    def checkpoint(self) -> None:
+        """Save the run (rank 0 writes; every rank's RNG and loss sums go in)."""
+        if self.checkpoints is None:
+            return
+        ranks = distributed.gather_objects(_rank_state(self.state, self.device))
+        if self.ctx.is_main:
+            state = {"format": CHECKPOINT_FORMAT, "fingerprint": self.fingerprint,
+                     "progress": json.dumps(asdict(self.state)), "optimizer": self.optimizer.state_dict(),
+                     "scheduler": self.scheduler.state_dict(),
+                     "scaler": self.scaler.state_dict() if self.scaler is not None else None, "ranks": ranks}
+            self.checkpoints.save(self.state.step, _cpu_state(self.model), self.best_state, state)
+        distributed.barrier()
+
+    def resume(self) -> None:
+        """Continue from the latest checkpoint (warned about and ignored when there is none)."""
+        loaded = self.checkpoints.load() if self.checkpoints is not None else None
+        if loaded is None:
+            log.warning("--resume: no checkpoint in %s; starting from the beginning",
+                        self.checkpoints.directory if self.checkpoints else None)
+            return
+        model_state, self.best_state, state = loaded
+        if state.get("format") != CHECKPOINT_FORMAT or state.get("fingerprint") != self.fingerprint:
+            raise UserError("the checkpoint was written by a run with other data or settings; remove it or "
+                            "run without --resume", self.checkpoints.directory)
+        self.model.load_state_dict(model_state)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.state = TrainState(**json.loads(state["progress"]))
+        _restore_rank_state(state, self.state, self.ctx.rank, self.device)
+        log.info("resuming at epoch %d, step %d", self.state.epoch + 1, self.state.step)
+
+    def _finish(self) -> TrainResult:
+        import torch
+
+        s = self.state
+        if self.best_state is None:
+            self.best_state = _cpu_state(self.model)
+        self.model.load_state_dict(self.best_state)
+        self.model.eval()
+        val_logits = predict_sharded(self.scorer, self.data.val, self.eval_batch_size)
+        validation = binary_metrics(self.val_set.labels, val_logits)
+        peak = torch.cuda.max_memory_allocated(self.device) / 2**20 if self.device.startswith("cuda") else None
+        throughput = s.seqs_seen * self.ctx.world_size / s.train_seconds if s.train_seconds > 0 else None
+        return TrainResult(self.best_state, validation, val_logits, s.log, s.best_epoch, s.stopped, s.step,
+                           throughput, s.train_seconds, peak, {**as_dict(self.settings), "seed": self.seed})
+
+
+def _rank_state(s: TrainState, device: str) -> dict:
     """What differs between ranks and must survive a restart: RNG streams and loss sums."""
     import torch
 
     return {"rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state(device) if device.startswith("cuda") else None,
-            "loss_sum": s["loss_sum"], "loss_count": s["loss_count"], "seqs_seen": s["seqs_seen"]}
+            "loss_sum": s.loss_sum, "loss_count": s.loss_count, "seqs_seen": s.seqs_seen}
 
 
-def _restore_rank_state(state: dict, s: dict, rank: int, device: str) -> None:
+def _restore_rank_state(state: dict, s: TrainState, rank: int, device: str) -> None:
     import torch
 
     # checkpoints before per-rank state held rank 0's RNG only (single-process runs)
@@ -212,257 +450,10 @@ def _restore_rank_state(state: dict, s: dict, rank: int, device: str) -> None:
         torch.cuda.set_rng_state_all(state["rng_cuda"])
     for key in ("loss_sum", "loss_count", "seqs_seen"):
         if key in mine:
-            s[key] = mine[key]
+            setattr(s, key, mine[key])
 
 
-class _Checkpoints:
-    """Checkpoint folders ``step-NNNNNNNN/`` under one directory and a ``latest.json`` pointer
-    written last, so a kill while saving leaves the previous checkpoint usable."""
-
-    def __init__(self, directory: str) -> None:
-        self.directory = directory
-
-    def latest(self) -> str | None:
-        pointer = os.path.join(self.directory, "latest.json")
-        if not os.path.exists(pointer):
-            return None
-        with open(pointer, encoding="utf-8") as fh:
-            return os.path.join(self.directory, json.load(fh)["dir"])
-
-    def save(self, step: int, model_state: dict, best_state: dict | None, state: dict) -> None:
-        import torch
-        from safetensors.torch import save_file
-
-        os.makedirs(self.directory, exist_ok=True)
-        name = f"step-{step:08d}"
-        target = os.path.join(self.directory, name)
-        shutil.rmtree(target, ignore_errors=True)
-        os.makedirs(target)
-        save_file({k: v.contiguous() for k, v in model_state.items()}, os.path.join(target, "model.safetensors"))
-        if best_state is not None:
-            save_file({k: v.contiguous() for k, v in best_state.items()}, os.path.join(target, "best.safetensors"))
-        torch.save(state, os.path.join(target, "state.pt"))
-        tmp = os.path.join(self.directory, ".latest.json.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"dir": name, "step": step}, fh)
-        os.replace(tmp, os.path.join(self.directory, "latest.json"))
-        for entry in os.listdir(self.directory):
-            if entry.startswith("step-") and entry != name:
-                shutil.rmtree(os.path.join(self.directory, entry), ignore_errors=True)
-
-    def load(self) -> tuple[dict, dict | None, dict] | None:
-        import torch
-        from safetensors.torch import load_file
-
-        folder = self.latest()
-        if folder is None:
-            return None
-        state = torch.load(os.path.join(folder, "state.pt"), map_location="cpu", weights_only=True)
-        best_path = os.path.join(folder, "best.safetensors")
-        best = load_file(best_path) if os.path.exists(best_path) else None
-        return load_file(os.path.join(folder, "model.safetensors")), best, state
-
-
-def train(model, adapter: TaskAdapter, train_set: LabelledSet, val_set: LabelledSet, config: TrainConfig, *,
-          device: str = "cpu", checkpoint_dir: str | None = None, resume: bool = False, trial=None,
-          on_step: Callable[[int], None] | None = None, fingerprint: Mapping | None = None,
-          encoded: Mapping[str, Any] | None = None) -> TrainResult:
-    """Train ``model`` (already built and seeded) on ``train_set``; validate on ``val_set``.
-
-    ``checkpoint_dir``: where checkpoints go (rank 0 writes); ``resume`` continues from the
-    latest one there (its ``fingerprint`` must equal this run's). ``trial``: an Optuna trial
-    that receives validation PR-AUC after each validation and may prune the run.
-    ``on_step(step)`` is called after every optimizer step (tests stop a run with it).
-    ``encoded``: pre-encoded items {"train", "train_rc", "val"} to reuse across trials.
-    Returns the best validation result; the model is left holding the best weights.
-    """
-    import torch
-
-    ctx = distributed.current()
-    model.to(device)
-    if ctx.world_size > 1:  # the same initial weights everywhere, but each rank its own dropout stream
-        torch.manual_seed(config.seed + 7919 * ctx.rank)
-    encoded = dict(encoded or {})
-    fwd = encoded.get("train")
-    if fwd is None:
-        fwd = adapter.encode(train_set.seqs)
-    rc = None
-    if config.rc_augment:
-        rc = encoded.get("train_rc")
-        if rc is None:
-            rc = adapter.encode([reverse_complement(s) for s in train_set.seqs])
-    val_items = encoded.get("val")
-    if val_items is None:
-        val_items = adapter.encode(val_set.seqs)
-    lengths = adapter.lengths(fwd)
-    labels = train_set.labels.astype(np.float32)
-    n = len(train_set)
-
-    net = model
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.startswith("cuda") else None)
-    optimizer = torch.optim.AdamW(_param_groups(model, config.weight_decay), lr=config.learning_rate)
-    n_batches = len(_shard(epoch_batches(n, 0, config, lengths), ctx))
-    steps_per_epoch = math.ceil(n_batches / config.grad_accum)
-    total_steps = max(1, steps_per_epoch * config.epochs)
-    warmup = int(config.warmup_ratio * total_steps)
-
-    def lr_factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
-    amp_dtype = _autocast_dtype(config.precision, device)
-    scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
-    if config.class_weights:
-        n_pos = float(labels.sum())
-        pos_weight, neg_weight = n / (2 * n_pos), n / (2 * (n - n_pos))
-    else:
-        pos_weight = neg_weight = 1.0
-    eval_bs = config.eval_batch_size or 2 * config.batch_size
-    fp = json.dumps({**dict(fingerprint or {}), "config": config.as_dict(), "n_train": n, "n_val": len(val_set),
-                     "world_size": ctx.world_size}, sort_keys=True, default=str)
-
-    s = {"epoch": 0, "batch_pos": 0, "step": 0, "evals": 0, "best_value": -1.0, "best_epoch": None, "bad_evals": 0,
-         "loss_sum": 0.0, "loss_count": 0, "train_seconds": 0.0, "seqs_seen": 0, "stopped": False, "log": []}
-    best_state: dict | None = None
-    checkpoints = _Checkpoints(checkpoint_dir) if checkpoint_dir else None
-    if resume and checkpoints is not None:
-        loaded = checkpoints.load()
-        if loaded is None:
-            log.warning("--resume: no checkpoint in %s; starting from the beginning", checkpoint_dir)
-        else:
-            model_state, best_state, state = loaded
-            if state.get("format") != CHECKPOINT_FORMAT or state.get("fingerprint") != fp:
-                raise UserError("the checkpoint was written by a run with other data or settings; remove it or "
-                                "run without --resume", checkpoint_dir)
-            model.load_state_dict(model_state)
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-            if scaler is not None and state.get("scaler"):
-                scaler.load_state_dict(state["scaler"])
-            s = json.loads(state["progress"])
-            _restore_rank_state(state, s, ctx.rank, device)
-            log.info("resuming at epoch %d, step %d", s["epoch"] + 1, s["step"])
-    if device.startswith("cuda"):
-        torch.cuda.reset_peak_memory_stats(device)
-
-    def save_checkpoint() -> None:
-        if checkpoints is None:
-            return
-        ranks = distributed.gather_objects(_rank_state(s, device))
-        if ctx.is_main:
-            state = {"format": CHECKPOINT_FORMAT, "fingerprint": fp, "progress": json.dumps(s),
-                     "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                     "scaler": scaler.state_dict() if scaler is not None else None, "ranks": ranks}
-            checkpoints.save(s["step"], _cpu_state(model), best_state, state)
-        distributed.barrier()
-
-    def validate(epoch_float: float) -> None:
-        nonlocal best_state
-        logits = predict_sharded(model, adapter, val_items, eval_bs, device)
-        loss_sum, loss_count = map(sum, zip(*distributed.gather_objects((s["loss_sum"], s["loss_count"]))))
-        decision = None
-        if ctx.is_main:
-            metrics = binary_metrics(val_set.labels, logits)
-            train_loss = loss_sum / loss_count if loss_count else None
-            entry = {"epoch": round(epoch_float, 4), "step": s["step"], "train_loss": train_loss,
-                     "learning_rate": scheduler.get_last_lr()[0], **{f"val_{k}": v for k, v in metrics.items()}}
-            value = metrics["pr_auc"] if metrics["pr_auc"] is not None else 0.0
-            log.info("epoch %.2f step %d: train loss %s, val PR-AUC %.4f ROC-AUC %.4f loss %.4f", epoch_float,
-                     s["step"], f"{train_loss:.4f}" if train_loss is not None else "-", value,
-                     metrics["roc_auc"] or 0.0, metrics["loss"])
-            decision = {"entry": entry, "value": value, "improved": value > s["best_value"]}
-        decision = distributed.broadcast_from_main(decision)
-        s["evals"] += 1
-        s["log"].append(decision["entry"])
-        s["loss_sum"], s["loss_count"] = 0.0, 0
-        value = decision["value"]
-        if decision["improved"]:
-            s["best_value"], s["best_epoch"], s["bad_evals"] = value, decision["entry"]["epoch"], 0
-            best_state = _cpu_state(model)
-        else:
-            s["bad_evals"] += 1
-            if s["bad_evals"] >= config.patience:
-                s["stopped"] = True
-                log.info("early stop: no better validation PR-AUC for %d validations", config.patience)
-        if trial is not None:
-            trial.report(value, s["evals"])
-            if trial.should_prune():
-                import optuna
-
-                raise optuna.TrialPruned(f"pruned at validation {s['evals']} (PR-AUC {value:.4f})")
-
-    model.train()
-    while s["epoch"] < config.epochs and not s["stopped"]:
-        batches = _shard(epoch_batches(n, s["epoch"], config, lengths), ctx)
-        loader = torch.utils.data.DataLoader(_Batches(batches[s["batch_pos"]:], fwd, rc, labels, adapter),
-                                             batch_size=None, shuffle=False, num_workers=config.num_workers,
-                                             # its own generator: creating a loader must not draw from the
-                                             # global RNG, or a resumed run would drift from dropout's stream
-                                             generator=torch.Generator().manual_seed(config.seed))
-        micro = s["batch_pos"]
-        tick = time.perf_counter()
-        for inputs, y in loader:
-            inputs = {k: v.to(device, non_blocking=True) for k, v in inputs.items()}
-            y = y.to(device)
-            last_in_step = (micro + 1) % config.grad_accum == 0 or micro + 1 == len(batches)
-            group_start = micro - micro % config.grad_accum
-            group = min(config.grad_accum, len(batches) - group_start)
-            with (net.no_sync() if not last_in_step and net is not model else contextlib.nullcontext()):
-                with torch.autocast(device_type="cuda", dtype=amp_dtype, enabled=amp_dtype is not None):
-                    z = positive_logodds(net(**inputs)).float()
-                weights = y * pos_weight + (1 - y) * neg_weight
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y, weight=weights)
-                scaled = loss / group
-                (scaler.scale(scaled) if scaler is not None else scaled).backward()
-            s["loss_sum"] += float(loss.detach()) * len(y)
-            s["loss_count"] += len(y)
-            s["seqs_seen"] += len(y)
-            micro += 1
-            s["batch_pos"] = micro
-            if not last_in_step:
-                continue
-            if scaler is not None:
-                scaler.unscale_(optimizer)
-            if config.max_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            s["step"] += 1
-            now = time.perf_counter()
-            s["train_seconds"] += now - tick
-            if config.eval_every and s["step"] % config.eval_every == 0 and micro < len(batches):
-                validate(s["epoch"] + micro / len(batches))
-                model.train()
-            if config.checkpoint_every and s["step"] % config.checkpoint_every == 0 and micro < len(batches):
-                save_checkpoint()
-            if on_step is not None:
-                on_step(s["step"])
-            if s["stopped"]:
-                break
-            tick = time.perf_counter()
-        if s["stopped"]:
-            break
-        s["epoch"] += 1
-        s["batch_pos"] = 0
-        validate(float(s["epoch"]))
-        model.train()
-        save_checkpoint()
-
-    if best_state is None:
-        best_state = _cpu_state(model)
-    model.load_state_dict(best_state)
-    model.eval()
-    val_logits = predict_sharded(model, adapter, val_items, eval_bs, device)
-    validation = binary_metrics(val_set.labels, val_logits)
-    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.startswith("cuda") else None
-    throughput = s["seqs_seen"] * ctx.world_size / s["train_seconds"] if s["train_seconds"] > 0 else None
-    return TrainResult(best_state, validation, val_logits, s["log"], s["best_epoch"], s["stopped"], s["step"],
-                       throughput, s["train_seconds"], peak, config.as_dict())
+def train(model, adapter: TaskAdapter, train_set: LabelledSet, val_set: LabelledSet, settings: TrainingSettings, *,
+          seed: int = 1, resume: bool = False, **options) -> TrainResult:
+    """Train with a ``Trainer`` (see there for ``options``); the model is left holding the best weights."""
+    return Trainer(model, adapter, train_set, val_set, settings, seed=seed, **options).run(resume)

@@ -36,7 +36,7 @@ def _fit(hp: KmerHyperparameters, train_seqs: Sequence[str], train_labels: np.nd
         log.warning("the best C (%g) is at the edge of --c-grid; a wider grid may do better", c)
     export = ModelExport(config=model_config(scorer, c),
                          tensors={"coef": scorer.coef, "intercept": np.array([scorer.intercept])})
-    metrics = {"regularisation": table, "chosen": {"k": list(hp.k), "C": c, "class_weights": hp.class_weights},
+    metrics = {"regularisation": table, "hyperparameters": {"k": list(hp.k), "C": c, "class_weights": hp.class_weights},
                "features": scorer.features.n_features}
     return DirectFit(scorer, export, metrics)
 

@@ -1,0 +1,1 @@
+"""Tokenising DNA: BPE training in the DNABERT-2 layout, encoding, token-length statistics."""
