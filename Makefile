@@ -14,10 +14,11 @@ PYTEST_ARGS ?=
 
 all: test
 
-# bedtools and vsearch are needed; Debian's postgresql (its server binaries are not on PATH) is for
+# bedtools and vsearch are needed, bcftools and tabix too (the score-variants tests read its VCF with
+# them); Debian's postgresql (its server binaries are not on PATH) is for
 # the tests of Optuna studies shared on PostgreSQL, which are skipped without it (but fail in CI).
 system-deps:
-	@missing=""; for b in bedtools vsearch; do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
+	@missing=""; for b in bedtools vsearch bcftools tabix; do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
 	pg=""; ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pg=" postgresql"; \
 	if [ -n "$$missing$$pg" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

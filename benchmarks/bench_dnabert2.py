@@ -1,5 +1,11 @@
 """Throughput of the native DNABERT-2: training (forward + backward + AdamW step) and inference.
 
+Modes: ``trainer`` times the tool's own micro-batch, ``Trainer.step`` (host-to-device copy,
+autocast, loss bookkeeping, clipping, fused AdamW, scheduler: what dnabert2-finetune runs);
+``train`` times a bare forward/backward/AdamW loop (no clipping, all-ones mask, batch already
+on the device): an upper bound, not the tool's figure; ``infer`` a bare forward loop.
+``benchmarks/gpu_check.py`` reports the ratio of the two training figures.
+
 DNABERT-2-117M shape with random weights, sequences of exactly ``--tokens`` tokens (1 kb of DNA
 is ~232 BPE tokens), eager vs fused (SDPA) attention. On CUDA it runs under bf16 autocast (fp16
 with a gradient scaler where bf16 is missing) and reports MFU:
@@ -60,7 +66,8 @@ def make_batch(batch: int, tokens: int, vocab: int, device: torch.device, seed: 
     ids = torch.randint(5, vocab, (batch, tokens), generator=generator)
     ids[:, 0], ids[:, -1] = 1, 2  # [CLS] ... [SEP]
     labels = torch.randint(0, 2, (batch,), generator=generator)
-    return ids.to(device), torch.ones_like(ids).to(device), labels.to(device)
+    # no padding: no mask, as ``adapter.to_device`` drops an all-ones mask before the model sees it
+    return ids.to(device), None, labels.to(device)
 
 
 def time_training(model, batch, device, steps: int, warmup: int) -> float:
@@ -86,6 +93,18 @@ def time_training(model, batch, device, steps: int, warmup: int) -> float:
         step()
     synchronize(device)
     return (time.perf_counter() - start) / steps
+
+
+def time_trainer(model, batch: int, tokens: int, device: torch.device, steps: int, warmup: int) -> float:
+    """Seconds per ``Trainer.step`` (see ``gpu_check.make_trainer``)."""
+    from gpu_check import FIXTURE, make_trainer, time_trainer_step
+
+    from enhancer_tools.models.token_adapter import TokenAdapter
+
+    if not (FIXTURE / "tokenizer.json").is_file():
+        raise SystemExit(f"the trainer mode needs a tokenizer at {FIXTURE} (or use gpu_check.py, which makes one)")
+    trainer, inputs, y = make_trainer(model, TokenAdapter(FIXTURE / "tokenizer.json", tokens), batch, tokens, str(device))
+    return time_trainer_step(trainer, inputs, y, str(device), steps, warmup)
 
 
 def time_inference(model, batch, device, steps: int, warmup: int) -> float:
@@ -115,7 +134,7 @@ def main() -> None:
         default=None,
         help="attention implementations to time (default: sdpa,flex,eager on CUDA, else sdpa,eager)",
     )
-    parser.add_argument("--modes", default="train,infer")
+    parser.add_argument("--modes", default="trainer,train,infer", help="trainer (Trainer.step), train (bare loop), infer")
     parser.add_argument("--compile", action="store_true", help="torch.compile each encoder layer")
     parser.add_argument("--tiny", action="store_true", help="tiny config instead of the 117M shape")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -145,12 +164,15 @@ def main() -> None:
             model.compile_layers()
         non_embedding = model.num_parameters(exclude_embeddings=True)
         for mode in args.modes.split(","):
-            batch_size = args.batch if mode == "train" else infer_batch
-            batch = make_batch(batch_size, args.tokens, config.vocab_size, device, seed=1)
-            timer = time_training if mode == "train" else time_inference
-            seconds = timer(model, batch, device, args.steps, args.warmup)
+            batch_size = args.batch if mode in ("train", "trainer") else infer_batch
+            if mode == "trainer":
+                seconds = time_trainer(model, batch_size, args.tokens, device, args.steps, args.warmup)
+            else:
+                batch = make_batch(batch_size, args.tokens, config.vocab_size, device, seed=1)
+                timer = time_training if mode == "train" else time_inference
+                seconds = timer(model, batch, device, args.steps, args.warmup)
             tokens_per_s = batch_size * args.tokens / seconds
-            flops_per_token = (6 if mode == "train" else 2) * non_embedding
+            flops_per_token = (2 if mode == "infer" else 6) * non_embedding
             result = {
                 "device": card, "path": path, "mode": mode, "batch": batch_size, "tokens": args.tokens,
                 "seconds_per_step": round(seconds, 4), "sequences_per_s": round(batch_size / seconds, 2),

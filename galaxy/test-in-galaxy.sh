@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Test the Galaxy wrappers in a real Galaxy server: install Galaxy 26.1.2 (PyPI) and planemo
 # 0.75.47 into their own venvs, start Galaxy on 127.0.0.1 (sqlite, local runner, our
-# tool_conf.xml, an empty `huggingface` data table), lint every tool, run every tool's <tests>
+# tool_conf.xml, the tests' `huggingface` data table), lint every tool and the ToolShed metadata,
+# run every tool's <tests>
 # with `planemo test --engine external_galaxy`, then the workflow tests, and stop the server.
 #
 # Usage: galaxy/test-in-galaxy.sh [TOOL_XML | WORKFLOW.ga ...]
@@ -61,10 +62,15 @@ if [ ! -f "$WORK/pl/.installed-$PLANEMO_VERSION" ]; then
 fi
 PLANEMO=$WORK/pl/bin/planemo
 
-# 2. Lint (offline): every tool at warn level, the workflows with workflow_lint.
+# 2. Lint (offline): every tool at warn level, the ToolShed metadata (.shed.yml of each tool
+#    repository and of the suite; `version_bumped` asks the ToolShed over the network, so it is
+#    skipped), the workflows with workflow_lint.
 if [ ${#tool_xmls[@]} -gt 0 ]; then
   step "planemo lint ${#tool_xmls[@]} tools"
   (cd "$REPO" && "$PLANEMO" lint --fail_level warn "${tool_xmls[@]}") || failures+=("lint")
+  step "planemo shed_lint --tools (tools/, suites/)"
+  (cd "$REPO" && "$PLANEMO" shed_lint --tools --fail_level warn --skip version_bumped -r tools/ suites/) \
+    || failures+=("shed_lint")
 fi
 if [ ${#workflows[@]} -gt 0 ]; then
   step "planemo workflow_lint ${workflows[*]}"
@@ -84,9 +90,11 @@ while IFS= read -r line; do
   printf '%s\n' "$line"
 done < "$REPO/galaxy/tool_conf.xml" > "$WORK/tool_conf.xml"
 [ ${#not_wrapped[@]} -eq 0 ] || step "tool_conf.xml entries without a wrapper yet: ${not_wrapped[*]}"
-# No pretrained DNABERT-2 rows: the wrappers' "no model installed" tests expect the clean refusal.
-sed -n '/^#/p' "$REPO/tools/dnabert2-finetune/tool-data/huggingface.loc.sample" > "$WORK/tool-data/huggingface.loc" 2>/dev/null \
-  || echo "# value	name	pipeline_tag	domain	free_tag	version	path" > "$WORK/tool-data/huggingface.loc"
+# The `huggingface` table of the tests (tools-iuc habit: tool_data_table_conf.xml.test and a
+# .loc under test-data/): the tiny DNABERT-2 checkpoint of test-data/, so fine-tuning from a
+# registered checkpoint runs for real; ${__HERE__} becomes the tool folder, whose test-data
+# links to the repository's.
+sed "s|\${__HERE__}|$REPO/tools/dnabert2-finetune|g" "$REPO/test-data/huggingface.loc" > "$WORK/tool-data/huggingface.loc"
 # No built-in genomes either: the tests take their genome from the history.
 echo "# value	dbkey	name	path" > "$WORK/tool-data/fasta_indexes.loc"
 cat > "$WORK/tool_data_table_conf.xml" <<XML

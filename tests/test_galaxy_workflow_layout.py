@@ -1,17 +1,19 @@
-"""The Galaxy workflow is published the IWC way: creator, license, release and an annotation on
-every step; its tool steps name our wrappers at their current version; its -tests.yml checks
-labelled outputs from files that exist. Running it in Galaxy is galaxy/test-in-galaxy.sh."""
+"""The Galaxy workflows are published the IWC way: creator, license, release and an annotation on
+every step; their tool steps name our wrappers at their current version; each has a -tests.yml
+that checks labelled outputs from files that exist. The classification workflow uses every
+wrapper but the listed ones. Running them in Galaxy is galaxy/test-in-galaxy.sh."""
 
 import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "galaxy" / "workflows" / "enhancer-classification.ga"
-TESTS = WORKFLOW.with_name("enhancer-classification-tests.yml")
+WORKFLOWS = sorted((ROOT / "galaxy" / "workflows").glob("*.ga"))
 
 
 def _wrapper_versions() -> dict[str, str]:
@@ -21,8 +23,9 @@ def _wrapper_versions() -> dict[str, str]:
             for xml in (ROOT / "tools").glob("*/*.xml") if xml.name != "macros.xml"}
 
 
-def test_workflow_metadata_and_annotations():
-    wf = json.loads(WORKFLOW.read_text())
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.stem)
+def test_workflow_metadata_and_annotations(workflow):
+    wf = json.loads(workflow.read_text())
     assert wf["license"] == "MIT"
     assert re.fullmatch(r"\d+\.\d+\.\d+", wf["release"])
     assert wf["creator"] and wf["annotation"].strip()
@@ -31,11 +34,28 @@ def test_workflow_metadata_and_annotations():
         assert step["label"]
 
 
-def test_tool_steps_use_current_wrappers_and_mark_connections():
-    wrappers = _wrapper_versions()
+# Wrappers that are deliberately no step of the classification workflow, and why.
+NOT_IN_WORKFLOW = {
+    "enhancer_dnabert2_pretrain": "optional domain adaptation before fine-tuning (hours on a GPU at study scale)",
+    "enhancer_score_variants": "needs a patient's VCF, which the classification workflow has no input for; the "
+                               "optional variant-scoring step (a conditional step) is not added until it is tested "
+                               "in a real Galaxy (issue 21)",
+    "enhancer_explain_regions": "interpretation of a trained model, a follow-up to the classification workflow; not "
+                                "added as a workflow step until one is tested in a real Galaxy (issue 20)",
+}
+
+
+def test_the_classification_workflow_uses_every_wrapper():
     wf = json.loads(WORKFLOW.read_text())
+    used = {s["tool_id"] for s in wf["steps"].values() if s["type"] == "tool"}
+    assert used == set(_wrapper_versions()) - set(NOT_IN_WORKFLOW), "every wrapper is used"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.stem)
+def test_tool_steps_use_current_wrappers_and_mark_connections(workflow):
+    wrappers = _wrapper_versions()
+    wf = json.loads(workflow.read_text())
     tool_steps = [s for s in wf["steps"].values() if s["type"] == "tool"]
-    assert {s["tool_id"] for s in tool_steps} == set(wrappers), "every wrapper is used"
     for step in tool_steps:
         assert step["tool_version"] == wrappers[step["tool_id"]], step["label"]
         state = json.loads(step["tool_state"])
@@ -50,13 +70,15 @@ def test_tool_steps_use_current_wrappers_and_mark_connections():
             assert node == {"__class__": "ConnectedValue"}, f"{step['label']}: {key}"
 
 
-def test_tests_check_labelled_outputs_from_existing_files():
-    wf = json.loads(WORKFLOW.read_text())
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.stem)
+def test_tests_check_labelled_outputs_from_existing_files(workflow):
+    wf = json.loads(workflow.read_text())
+    tests = workflow.with_name(f"{workflow.stem}-tests.yml")
     labels = {o["label"] for s in wf["steps"].values() for o in s["workflow_outputs"]}
     inputs = {s["label"] for s in wf["steps"].values() if s["type"] != "tool"}
-    for case in yaml.safe_load(TESTS.read_text()):
+    for case in yaml.safe_load(tests.read_text()):
         assert set(case["job"]) <= inputs
         for value in case["job"].values():
             if isinstance(value, dict):
-                assert (TESTS.parent / value["path"]).is_file(), value["path"]
+                assert (tests.parent / value["path"]).is_file(), value["path"]
         assert case["outputs"] and set(case["outputs"]) <= labels

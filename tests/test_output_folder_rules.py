@@ -166,3 +166,16 @@ def test_report_refuses_its_inputs_and_replaces_an_earlier_report_only_with_forc
     assert again.exit_code == 2 and "--force" in again.stderr and _snapshot(out) == first
     assert CliRunner().invoke(report.main, args + ["--force"]).exit_code == 0
     assert (out / "multiqc_report.html").exists()
+
+
+def test_model_directory_files_follow_the_umask(tmp_path):
+    train, val = make_split(tmp_path, n_train=48, n_val=24, length=80)
+    old = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(kmer_baseline.main, ["--train", train, "--val", val, "-o", tmp_path / "m", "--k", "3"])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "m").iterdir()}
+    assert set(modes.values()) == {0o644}, modes  # safetensors alone would make model.safetensors 0600
+    assert (tmp_path / "m").stat().st_mode & 0o777 == 0o755

@@ -111,5 +111,29 @@ def test_no_empty_sections_without_stats(tmp_path):
     result = CliRunner().invoke(main, [*args, "-o", str(out), "--bootstrap", "0", "--quiet"])
     assert result.exit_code == 0, result.output
     files = sorted(p.name for p in (out / "multiqc_content").iterdir())
-    assert files == sorted(f"enhancer_tools_{k}_mqc.json" for k in
-                           ("metrics", "comparison", "pr_curves", "roc_curves", "calibration", "score_histograms"))
+    assert files == sorted([f"enhancer_tools_{k}_mqc.json" for k in
+                            ("metrics", "comparison", "pr_curves", "roc_curves", "calibration", "score_histograms")]
+                           + ["enhancer_tools_mqc_versions.yml"])  # the report's own versions
+
+
+def test_title_block_names_the_suite_models_and_data(report):
+    _, out = report
+    data = json.loads((out / "multiqc_data" / "multiqc_data.json").read_text())
+    assert data["config_title"] == "enhancer-tools: enhancer classifier evaluation"
+    assert "DNABERT2, CNN, kmer" in data["config_subtitle"]
+    assert "enhancer-tools" in data["config_intro_text"] and "MultiQC" not in data["config_intro_text"]
+    header = {k: v for row in data["config_report_header_info"] for k, v in row.items()}
+    assert header["Models compared"] == "DNABERT2, CNN, kmer" and header["k-mer floor"] == "kmer"
+    assert header["Suite"].startswith("enhancer-tools ")
+    html = (out / "multiqc_report.html").read_text()
+    assert "enhancer-tools: enhancer classifier evaluation" in html
+
+
+def test_software_versions_list_ours_and_plot_legends_are_on(report):
+    _, out = report
+    versions = table(out / "multiqc_data" / "multiqc_software_versions.txt")
+    assert "report" in versions and versions["report"]["enhancer-tools"]
+    for path in (out / "multiqc_content").glob("*_mqc.json"):
+        section = json.loads(path.read_text())
+        if section["plot_type"] == "linegraph":
+            assert section["pconfig"]["showlegend"] is True, path.name

@@ -79,8 +79,14 @@ Example:
               help="auto: bf16 on CUDA, fp32 on CPU.")
 @click.option("-j", "--threads", type=click.IntRange(min=1), default=None, help="CPU threads for torch (default: torch's choice).")
 @click.option("--shard", default=None, metavar="I/N", help="Score only the I-th of N contiguous blocks of the input (1-based).")
+@click.option("--compile", "compile_", is_flag=True,
+              help="torch.compile the model with static shapes (token batches padded to multiples of 8, one graph "
+                   "per bucket length; the first batches of each length are slow). Worth it for long GPU runs.")
+@click.option("--static-shapes", is_flag=True,
+              help="Pad token batches to multiples of 8 and run them at that shape (implied by --compile).")
 def main(run, model_dir, fasta_path, bed_path, tile, genome, chroms, step, width, edge, max_n_frac, output, bed_out,
-         bedgraph, bigwig, rejects, rc_average, threshold, batch_size, device, precision, threads, shard):
+         bedgraph, bigwig, rejects, rc_average, threshold, batch_size, device, precision, threads, shard, compile_,
+         static_shapes):
     from enhancer_tools.scoring.run import ScoreRequest, score_regions
 
     modes = [name for name, on in (("--fasta", fasta_path), ("--bed", bed_path), ("--tile", tile)) if on]
@@ -101,7 +107,8 @@ def main(run, model_dir, fasta_path, bed_path, tile, genome, chroms, step, width
         model_dir=model_dir, fasta=fasta_path, bed=bed_path, tile=tile, genome=genome, chroms=chroms, step=step,
         width=width, edge=edge, max_n_frac=max_n_frac, output=output, bed_out=bed_out, bedgraph=bedgraph,
         bigwig=bigwig, rejects=rejects, rc_average=rc_average, threshold=threshold, batch_size=batch_size,
-        device=device, precision=precision, threads=threads, shard=shard))
+        device=device, precision=precision, threads=threads, shard=shard, compile=compile_,
+        static_shapes=static_shapes))
 
 
 if __name__ == "__main__":

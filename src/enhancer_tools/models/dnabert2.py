@@ -10,7 +10,10 @@ Attention implementations are swappable functions behind ``config.attention_impl
 "sdpa" (default; ``scaled_dot_product_attention`` with an additive ALiBi + padding bias),
 "flex" (FlexAttention with ALiBi as a score modifier; a compiled kernel on CUDA) and "eager"
 (the reference; the only one that returns attention maps, so asking for them switches to it).
-Batches with padding run their linear layers on the real tokens only (unpadded).
+On the CPU, batches with padding run their linear layers on the real tokens only (unpadded);
+on a GPU they run at their padded shape, so that the forward never waits for the device
+(``DNABERT2Encoder._padding``). The ALiBi bias is built once per (length, dtype, device); under
+autocast the residual stream stays in the autocast dtype (``LayerNorm``).
 
 Layout, top-down: helpers (ALiBi slopes, attention bias, padding), attention implementations,
 configuration, layers, outputs, the pretrained base, the encoder and its heads. The precision a
@@ -78,29 +81,68 @@ def alibi_bias(slopes: torch.Tensor, length: int) -> torch.Tensor:
     return -slopes[:, None, None] * distance[None]
 
 
-def attention_bias(slopes: torch.Tensor, attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+def _aligned(bias: torch.Tensor) -> torch.Tensor:
+    """On CUDA, memory-efficient SDPA kernels want 16-byte aligned bias rows: pad the storage, not
+    the view."""
+    length = bias.shape[-1]
+    if bias.device.type != "cuda" or length % 8 == 0:
+        return bias
+    aligned = bias.new_zeros(bias.shape[:-1] + (-(-length // 8) * 8,))
+    aligned[..., :length] = bias
+    return aligned[..., :length]
+
+
+def attention_bias(slopes: torch.Tensor, attention_mask: torch.Tensor | None, dtype: torch.dtype,
+                   length: int | None = None, alibi: torch.Tensor | None = None,
+                   check_padding: bool = True) -> torch.Tensor:
     """Additive attention bias in ``dtype``: ALiBi plus a key-padding mask.
 
-    Shape [B, A, L, L] when the batch has padding, else [1, A, L, L] (broadcast over the batch).
+    Shape [B, A, L, L] when the batch may have padding, else [1, A, L, L] (broadcast over the
+    batch). ``attention_mask`` None means no padding (then ``length`` gives L). Whether a mask
+    has padding is only asked of a mask on the CPU (free) when ``check_padding``; otherwise a
+    mask is taken as padded, so that the forward never waits for the device. ``alibi``: a
+    cached ``[1, A, L, L]`` ALiBi in ``dtype`` (``ALiBiCache``), else it is built here.
 
     Padding keys get ``torch.finfo(dtype).min``, a finite value, so that a softmax over a row
     stays finite even in float16 (where -10000 or -inf arithmetic overflows or gives NaN).
-    The sum is formed in float32 (or float64) and clamped before the cast for the same reason.
+    The ALiBi is formed in float32 (or float64) and clamped before the cast for the same reason.
     """
-    length = attention_mask.shape[1]
+    length = attention_mask.shape[1] if attention_mask is not None else length
     minimum = torch.finfo(dtype).min
-    work_dtype = torch.promote_types(dtype, torch.float32)
-    bias = alibi_bias(slopes.to(attention_mask.device, work_dtype), length)[None]  # [1, A, L, L]
-    if not bool(attention_mask.all()):
-        key_is_pad = (attention_mask == 0)[:, None, None, :]  # [B, 1, 1, L]
-        bias = bias.masked_fill(key_is_pad, minimum)
-    bias = bias.clamp_min(minimum).to(dtype)
-    if bias.device.type == "cuda" and length % 8:
-        # memory-efficient SDPA kernels want 16-byte aligned bias rows: pad the storage, not the view
-        aligned = bias.new_zeros(bias.shape[:-1] + (-(-length // 8) * 8,))
-        aligned[..., :length] = bias
-        bias = aligned[..., :length]
-    return bias
+    if alibi is None:
+        device = attention_mask.device if attention_mask is not None else slopes.device
+        work_dtype = torch.promote_types(dtype, torch.float32)
+        alibi = alibi_bias(slopes.to(device, work_dtype), length)[None].clamp_min(minimum).to(dtype)  # [1, A, L, L]
+        alibi = _aligned(alibi)
+    if attention_mask is None:
+        return alibi
+    if check_padding and attention_mask.device.type == "cpu" and bool(attention_mask.all()):
+        return alibi
+    key_is_pad = (attention_mask == 0)[:, None, None, :]  # [B, 1, 1, L]
+    return _aligned(alibi.masked_fill(key_is_pad, minimum))
+
+
+class ALiBiCache:
+    """The [1, A, L, L] ALiBi bias, built once per (length, dtype, device) and reused; at most
+    ``size`` of them are kept (the oldest goes first)."""
+
+    size = 64
+
+    def __init__(self) -> None:
+        self._tensors: dict[tuple, torch.Tensor] = {}
+
+    def get(self, slopes: torch.Tensor, length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        key = (length, dtype, str(device))
+        bias = self._tensors.get(key)
+        if bias is None:
+            # a normal tensor even when first asked for under inference_mode (validation), so
+            # that training may later save it for backward
+            with torch.inference_mode(False), torch.no_grad():
+                bias = attention_bias(slopes.to(device), None, dtype, length=length)
+            if len(self._tensors) >= self.size:
+                self._tensors.pop(next(iter(self._tensors)))
+            self._tensors[key] = bias
+        return bias
 
 
 @dataclass
@@ -118,10 +160,24 @@ def unpad(hidden: torch.Tensor, info: PaddingInfo) -> torch.Tensor:
 
 
 def pad(hidden: torch.Tensor, info: PaddingInfo) -> torch.Tensor:
-    """[N, ...] -> [B, L, ...] with zeros at the padding positions."""
+    """[N, ...] -> [B, L, ...] with zeros at the padding positions (one allocation)."""
     out = hidden.new_zeros((info.batch * info.length,) + tuple(hidden.shape[1:]))
-    out = out.index_copy(0, info.indices, hidden)
+    out.index_copy_(0, info.indices, hidden)
     return out.view((info.batch, info.length) + tuple(hidden.shape[1:]))
+
+
+class LayerNorm(nn.LayerNorm):
+    """LayerNorm computed in float32 (as autocast does) whose output is in the compute dtype, so
+    that under autocast the residual stream stays in bfloat16/float16 instead of float32 (no
+    cast before every Linear). Without autocast it is ``nn.LayerNorm``; the parameter names are
+    unchanged."""
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        out = super().forward(hidden)
+        device_type = hidden.device.type
+        if torch.is_autocast_enabled(device_type):
+            return out.to(torch.get_autocast_dtype(device_type))
+        return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -158,21 +214,29 @@ class FlexBias:
     block_mask: Any
 
 
-def flex_bias(slopes: torch.Tensor, attention_mask: torch.Tensor) -> FlexBias:
-    """The FlexAttention form of attention_bias(): same scores, padding blocks skipped."""
+def flex_bias(slopes: torch.Tensor, attention_mask: torch.Tensor | None) -> FlexBias:
+    """The FlexAttention form of attention_bias(): same scores, padding blocks skipped.
+
+    No mask (no padding): no block mask at all. On CUDA the block mask is built by a compiled
+    function, compiled once per batch shape (static bucket lengths keep that to a few graphs)."""
     from torch.nn.attention.flex_attention import create_block_mask
 
-    batch, length = attention_mask.shape
-    slopes = slopes.to(attention_mask.device, torch.float32)
-    key_is_real = attention_mask.bool()
+    slopes = slopes.to(attention_mask.device if attention_mask is not None else slopes.device, torch.float32)
 
     def alibi(score, b, h, q_idx, kv_idx):
         return score - slopes[h] * (q_idx - kv_idx).abs()
 
+    if attention_mask is None:
+        return FlexBias(alibi, None)
+    batch, length = attention_mask.shape
+    key_is_real = attention_mask.bool()
+
     def real_keys(b, h, q_idx, kv_idx):
         return key_is_real[b, kv_idx]
 
-    block_mask = create_block_mask(real_keys, batch, None, length, length, device=attention_mask.device)
+    device = attention_mask.device
+    block_mask = create_block_mask(real_keys, batch, None, length, length, device=device,
+                                   _compile=device.type == "cuda")
     return FlexBias(alibi, block_mask)
 
 
@@ -220,7 +284,7 @@ class DNABERT2Embeddings(nn.Module):
         # No padding_idx: padding embeddings never reach real tokens (masked keys, unpadded rows).
         self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size)
         self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.LayerNorm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None) -> torch.Tensor:
@@ -262,7 +326,7 @@ class DNABERT2AttentionOutput(nn.Module):
     def __init__(self, config: DNABERT2Config):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.LayerNorm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
     def forward(self, context: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
@@ -292,7 +356,7 @@ class DNABERT2GatedMLP(nn.Module):
         self.act = nn.GELU(approximate="none")
         self.wo = nn.Linear(config.intermediate_size, config.hidden_size)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
-        self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.layernorm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         projected = self.gated_layers(hidden)  # [..., 2I]: gate rows first, then the linear rows
@@ -321,12 +385,43 @@ class DNABERT2Encoder(nn.Module):
         self.config = config
         self.layer = nn.ModuleList(DNABERT2Layer(config) for _ in range(config.num_hidden_layers))
         self.register_buffer("alibi_slopes", alibi_slopes(config.num_attention_heads), persistent=False)
+        self.alibi_cache = ALiBiCache()
         self.gradient_checkpointing = False
+        # None: gather the real tokens of a padded batch on the CPU only (see _padding)
+        self.unpad_tokens: bool | None = None
+
+    def _padding(self, attention_mask: torch.Tensor | None) -> tuple[bool, PaddingInfo | None]:
+        """(whether padding keys must be masked, the unpadding of the real tokens or None).
+
+        Only where the real tokens are gathered (``unpad_tokens``; by default on the CPU) is the
+        mask asked whether it has padding and ``torch.nonzero`` called: on a GPU both would make
+        the forward wait for the device. Elsewhere a batch with a mask runs at its padded shape
+        (length bucketing keeps the padding small), padding keys masked in the bias; callers
+        drop a mask without padding on the CPU side (``adapter.to_device``).
+        """
+        if attention_mask is None:
+            return False, None
+        on_cpu = attention_mask.device.type == "cpu"
+        unpad_tokens = on_cpu if self.unpad_tokens is None else self.unpad_tokens
+        if not unpad_tokens:
+            return True, None  # the mask is not asked anything: no host sync
+        if bool(attention_mask.all()):
+            return False, None
+        batch, length = attention_mask.shape
+        return True, PaddingInfo(torch.nonzero(attention_mask.flatten()).flatten(), batch, length)
+
+    def _bias(self, implementation: str, attention_mask: torch.Tensor | None, masked: bool, length: int,
+              dtype: torch.dtype, device: torch.device):
+        if implementation == "flex":
+            return flex_bias(self.alibi_slopes, attention_mask if masked else None)
+        alibi = self.alibi_cache.get(self.alibi_slopes, length, dtype, device)
+        return attention_bias(self.alibi_slopes, attention_mask if masked else None, dtype, length, alibi,
+                              check_padding=False)
 
     def forward(
         self,
         embedded: torch.Tensor,
-        attention_mask: torch.Tensor,
+        attention_mask: torch.Tensor | None,
         output_attentions: bool,
         output_hidden_states: bool,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None, tuple[torch.Tensor, ...] | None]:
@@ -334,19 +429,15 @@ class DNABERT2Encoder(nn.Module):
         device_type = embedded.device.type
         autocast = torch.is_autocast_enabled(device_type)
         compute_dtype = torch.get_autocast_dtype(device_type) if autocast else embedded.dtype
-        if implementation == "flex":
-            bias = flex_bias(self.alibi_slopes, attention_mask)
-        else:
-            bias = attention_bias(self.alibi_slopes, attention_mask, compute_dtype)
-        padding = None
-        hidden = embedded  # [B, L, H]
-        if not bool(attention_mask.all()):
-            batch, length = attention_mask.shape
-            padding = PaddingInfo(torch.nonzero(attention_mask.flatten()).flatten(), batch, length)
-            hidden = unpad(embedded, padding)  # [N, H]
+        masked, padding = self._padding(attention_mask)
+        bias = self._bias(implementation, attention_mask, masked, embedded.shape[1], compute_dtype, embedded.device)
+        hidden = embedded if padding is None else unpad(embedded, padding)  # [B, L, H] or [N, H]
+        keep = attention_mask[..., None] if masked and padding is None else None  # [B, L, 1]
 
         def padded(states: torch.Tensor) -> torch.Tensor:
-            return pad(states, padding) if padding is not None else states
+            if padding is not None:
+                return pad(states, padding)
+            return states * keep.to(states.dtype) if keep is not None else states
 
         all_hidden = [embedded] if output_hidden_states else None
         all_attentions = [] if output_attentions else None
@@ -454,10 +545,20 @@ class DNABERT2PreTrainedModel(nn.Module):
             if isinstance(module, DNABERT2Encoder):
                 module.gradient_checkpointing = enabled
 
+    def set_unpad_tokens(self, enabled: bool | None) -> None:
+        """Whether padded batches run their linear layers on the real tokens only: True, False
+        (run at the padded shape: static shapes, no ``torch.nonzero`` host sync) or None (the
+        default: on the CPU only)."""
+        for module in self.modules():
+            if isinstance(module, DNABERT2Encoder):
+                module.unpad_tokens = enabled
+
     def compile_layers(self, **compile_options: Any) -> None:
         """``torch.compile`` each encoder layer in place (state-dict keys stay unchanged).
 
-        Defaults to ``dynamic=True`` because the number of real tokens changes between batches.
+        Defaults to ``dynamic=True`` because the number of real tokens changes between batches;
+        with static shapes (``set_unpad_tokens(False)`` and padding to fixed bucket lengths)
+        ``dynamic=False`` compiles one graph per bucket shape, reused from then on.
         """
         compile_options.setdefault("dynamic", True)
         for module in self.modules():
@@ -506,9 +607,7 @@ class DNABERT2Model(DNABERT2PreTrainedModel):
         output_attentions: bool = False,
         output_hidden_states: bool = False,
     ) -> DNABERT2ModelOutput:
-        """Encode ``input_ids`` [B, L]; ``attention_mask`` [B, L] is 1 at real tokens (default all)."""
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
+        """Encode ``input_ids`` [B, L]; ``attention_mask`` [B, L] is 1 at real tokens (None: all real)."""
         embedded = self.embeddings(input_ids, token_type_ids)
         last, hidden_states, attentions = self.encoder(
             embedded, attention_mask, output_attentions, output_hidden_states
@@ -551,7 +650,7 @@ class DNABERT2PredictionHeadTransform(nn.Module):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self.act = nn.GELU(approximate="none")
-        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.LayerNorm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.LayerNorm(self.act(self.dense(hidden)))

@@ -124,6 +124,9 @@ def _save_tensors(tensors: dict, path: str, metadata: dict) -> None:
         from safetensors.numpy import save_file
 
         save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, path, metadata=metadata)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)  # safetensors creates its file 0600; a model directory is shared like the rest
 
 
 def load_tensors(directory: str | os.PathLike, framework: str = "pt") -> dict:

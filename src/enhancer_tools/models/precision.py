@@ -60,3 +60,14 @@ def needs_grad_scaler(precision: str, device: str) -> bool:
     import torch
 
     return autocast_dtype(precision, device) == torch.float16
+
+
+def enable_tf32(device: str) -> None:
+    """Let float32 matmuls and convolutions use TF32 tensor cores on a CUDA ``device`` (what is
+    left in float32 under autocast, and fp32 runs); a no-op elsewhere. Called where a CUDA run
+    starts: the trainer and the scorer."""
+    import torch
+
+    if str(device).startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True

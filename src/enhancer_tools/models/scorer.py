@@ -9,6 +9,9 @@ streaming ``Predictor`` and by every later tool:
 - ``logits(seqs, batch_size)``: both, batched (the convenience every caller without a pipeline
   uses).
 
+Kinds with gradients add ``integrated_gradients(seqs, steps, batch_size)`` (explain-regions'
+nucleotide attributions; ``TorchScorer`` has it, the k-mer scorer has not).
+
 ``TorchScorer`` serves every torch kind (eval mode, inference mode, autocast of the precision
 asked for); a kind without torch (k-mer) implements the same three methods.
 """
@@ -20,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from enhancer_tools.models.adapter import TaskAdapter, take
+from enhancer_tools.models.adapter import TaskAdapter, length_order, take, to_device
 
 
 def positive_logodds(output):
@@ -40,6 +43,9 @@ class TorchScorer:
 
     def __init__(self, model, adapter: TaskAdapter, device: str = "cpu", precision: str = "fp32",
                  max_tokens: int | None = None) -> None:
+        from enhancer_tools.models.precision import enable_tf32
+
+        enable_tf32(device)
         self.model = model.to(device)
         self.adapter = adapter
         self.device = device
@@ -59,26 +65,41 @@ class TorchScorer:
 
         from enhancer_tools.models.precision import autocast
 
-        batch = {k: v.to(self.device, non_blocking=True) for k, v in encoded.items()}
+        batch = to_device(encoded, self.device)
         was_training = self.model.training
         self.model.eval()
         try:
             with torch.inference_mode(), autocast(self.precision, self.device):
-                out = positive_logodds(self.model(**batch))
+                out = positive_logodds(self.model(**batch)).float()
         finally:
             self.model.train(was_training)
-        return out.double().cpu().numpy()
+        return out.cpu().numpy().astype(np.float64)  # the batch's one device-to-host copy
 
     def logits(self, seqs: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Log-odds of ``seqs`` in batches of ``batch_size``."""
         return self.logits_of_items(self.adapter.encode([s.upper() for s in seqs]), batch_size)
 
     def logits_of_items(self, items: Any, batch_size: int = 64) -> np.ndarray:
-        """Log-odds of already encoded items (the trainer's cached encodings)."""
+        """Log-odds of already encoded items (the trainer's cached encodings), in input order.
+
+        Items are batched in length order where the adapter has lengths (little padding); the
+        outputs go back to the input order."""
         n = len(items)
+        order = length_order(self.adapter, items)
         out = np.empty(n, dtype=np.float64)
         for start in range(0, n, batch_size):
-            chunk = take(items, range(start, min(n, start + batch_size)))
-            batch = self.adapter.collate(chunk)
-            out[start:start + len(chunk)] = self.logodds(batch)
+            rows = range(start, min(n, start + batch_size)) if order is None else order[start:start + batch_size]
+            batch = self.adapter.collate(take(items, rows))
+            if str(self.device).startswith("cuda"):
+                batch = {k: v.pin_memory() for k, v in batch.items()}
+            out[rows] = self.logodds(batch)
         return out
+
+    def integrated_gradients(self, seqs: Sequence[str], steps: int = 32, batch_size: int = 64) -> list:
+        """Nucleotide attributions of ``seqs`` by integrated gradients of the log-odds (before
+        temperature): one ``models.attribution.Attribution`` ([4, len(seq)] values and
+        hypothetical contributions) per sequence; on the one-hot input (EnhancerNet) or on the
+        token embeddings spread back to bases (DNABERT-2). See ``models.attribution``."""
+        from enhancer_tools.models.attribution import integrated_gradients
+
+        return integrated_gradients(self, seqs, steps, batch_size, positive_logodds)

@@ -17,14 +17,19 @@ TRUNCATION_WARNING_FRACTION = 0.001
 class TokenAdapter:
     """Encode with ``enhancer_tools.tokenize.encode`` (``[CLS] seq [SEP]``, upper-cased, truncated
     to ``max_length`` tokens); batches are right-padded to their longest member with [PAD] and
-    carry an ``attention_mask``; ``lengths`` lets the trainer bucket batches by length."""
+    carry an ``attention_mask``; ``lengths`` lets the trainer bucket batches by length.
 
-    def __init__(self, tokenizer_path: str | os.PathLike, max_length: int) -> None:
+    ``pad_multiple`` > 1 is the static-shape path: batches are padded to a multiple of it (8:
+    fixed bucket lengths 8, 16, ... that tensor cores like), so that a compiled model meets a
+    few shapes again and again instead of one per length."""
+
+    def __init__(self, tokenizer_path: str | os.PathLike, max_length: int, pad_multiple: int = 1) -> None:
         from enhancer_tools.tokenize.encode import load_tokenizer
 
         self.tokenizer = load_tokenizer(tokenizer_path)
         self.pad_id = self.tokenizer.token_to_id("[PAD]")
         self.max_length = max_length
+        self.pad_multiple = pad_multiple
 
     def encode(self, seqs: Sequence[str]) -> list:
         import numpy as np
@@ -42,6 +47,7 @@ class TokenAdapter:
         import torch
 
         width = max(len(x) for x in items)
+        width = -(-width // self.pad_multiple) * self.pad_multiple
         ids = torch.full((len(items), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(items), width), dtype=torch.long)
         for row, x in enumerate(items):

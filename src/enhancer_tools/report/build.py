@@ -71,8 +71,10 @@ def build_report(scores: list[str], stats: list[str], out_dir: str, n_boot: int,
         sections = multiqc_content.evaluation_sections(result, score_histograms(models))
         sections += multiqc_content.run_sections(runs)
         content = os.path.join(tmp, multiqc_content.CONTENT_DIR)
-        multiqc_content.write_content(sections, run_stats.software_versions(runs), content)
-        multiqc_content.run_multiqc(content, tmp)
+        versions = {**run_stats.software_versions(runs), "report": multiqc_content.report_versions()}
+        multiqc_content.write_content(sections, versions, content)
+        header = multiqc_content.report_header(result, len(models[0].label), int(models[0].label.sum()), len(runs))
+        multiqc_content.run_multiqc(content, tmp, header=header)
     run.counts.update({"models": len(models), "sequences": int(len(models[0].label)),
                        "positives": int(models[0].label.sum()), "stats_files": len(runs), "sections": len(sections)})
     run.outputs.update({"report": os.path.join(out_dir, "multiqc_report.html"), "metrics": os.path.join(out_dir, "metrics.tsv")})

@@ -31,6 +31,7 @@ SECTION_ORDER = (
     "enhancer_tools_split_balance", "enhancer_tools_leakage", "enhancer_tools_token_stats",
     "enhancer_tools_token_histogram",
     "enhancer_tools_validation", "enhancer_tools_training_curves", "enhancer_tools_optuna_trials",
+    "enhancer_tools_pretraining", "enhancer_tools_pretraining_curve",
     "enhancer_tools_optuna_table", "enhancer_tools_runs",
 )
 _UNIT = {"min": 0, "max": 1, "format": "{:,.3f}", "scale": "RdYlGn"}
@@ -48,7 +49,9 @@ def _section(key: str, name: str, group: str, plot_type: str, data: Any, descrip
         "parent_name": parent_name,
         "parent_description": parent_description,
         "plot_type": plot_type,
-        "pconfig": {"id": f"{section_id}_plot", "title": f"enhancer-tools: {name}", **(pconfig or {})},
+        "pconfig": {"id": f"{section_id}_plot", "title": f"enhancer-tools: {name}",
+                    # series are told apart by a legend, not only by hovering
+                    **({"showlegend": True} if plot_type == "linegraph" else {}), **(pconfig or {})},
         "data": data,
         **extra,
     }
@@ -229,6 +232,7 @@ def run_sections(runs: list[rs.ToolRun]) -> list[dict]:
                                  "Each trainer's metrics on the validation split; the threshold was chosen there."))
     sections += _training_curves(trainers)
     sections += _optuna_sections(trainers)
+    sections += _pretraining_sections(by_tool(rs.PRETRAIN_TOOLS))
 
     if runs:
         table = {r.name: {"tool": r.tool, "version": str(r.data.get("version", "")),
@@ -257,6 +261,27 @@ def _training_curves(trainers: list[rs.ToolRun]) -> list[dict]:
     return [_section("training_curves", "Training curves", "training", "linegraph", [per_metric[k] for k in names],
                      "Per-epoch log of each trainer; switch the metric with the buttons.",
                      {"xlab": "Epoch", "data_labels": [{"name": k, "ylab": k} for k in names]})]
+
+
+def _pretraining_sections(runs: list[rs.ToolRun]) -> list[dict]:
+    """dnabert2-pretrain: a table of totals and the validation masked-token accuracy (and loss) by step."""
+    sections = []
+    if table := {r.name: found for r in runs if (found := rs.pretraining_summary(r))}:
+        sections.append(_section("pretraining", "Masked-LM pretraining", "training", "table", table,
+                                 "dnabert2-pretrain: steps, tokens seen, and the last validation's masked-token "
+                                 "accuracy and loss; val_majority_token_accuracy is the accuracy of always guessing "
+                                 "the commonest masked token, the floor a model must clear."))
+    curves: dict[str, dict[str, dict]] = {}
+    for r in runs:
+        for key, points in rs.pretraining_curve(r).items():
+            curves.setdefault(key, {})[r.name] = {str(step): value for step, value in points.items()}
+    names = [k for k in ("val_masked_accuracy", "val_loss") if k in curves]
+    if names:
+        sections.append(_section("pretraining_curve", "Masked-LM validation curve", "training", "linegraph",
+                                 [curves[k] for k in names], "Masked-token accuracy (and loss) on the held-out "
+                                 "tiles by optimizer step; switch with the buttons.",
+                                 {"xlab": "Optimizer step", "data_labels": [{"name": k, "ylab": k} for k in names]}))
+    return sections
 
 
 def _optuna_sections(trainers: list[rs.ToolRun]) -> list[dict]:
@@ -292,15 +317,51 @@ def write_content(sections: list[dict], versions: dict[str, dict[str, str]], out
     return paths
 
 
-def run_multiqc(content_dir: str, out_dir: str, strict: bool = False) -> None:
+def report_versions() -> dict[str, str]:
+    """The report tool's own row of the software-versions section."""
+    import platform
+    from importlib.metadata import version
+
+    from enhancer_tools import __version__
+
+    return {"enhancer-tools": __version__, "multiqc": version("multiqc"), "python": platform.python_version()}
+
+
+def report_header(result: dict[str, Any], n_sequences: int, n_positive: int, n_runs: int) -> dict[str, Any]:
+    """The report's title block: what it is (the suite), the models compared and the data."""
+    from enhancer_tools import __version__
+
+    models = list(result["models"])
+    floor = result.get("floor")
+    boot = f"{result['n_bootstrap']} paired bootstrap resamples" if result.get("n_bootstrap") else "no bootstrap"
+    return {
+        "title": "enhancer-tools: enhancer classifier evaluation",
+        "subtitle": f"{', '.join(models)} on {n_sequences:,} held-out sequences",
+        "intro_text": (f"Held-out evaluation of {len(models)} enhancer classifier(s) trained with enhancer-tools "
+                       f"{__version__} (DNABERT-2, EnhancerNet CNN, k-mer logistic regression): PR-AUC, ROC-AUC and "
+                       "F1 with 95% bootstrap intervals, paired comparisons against the k-mer floor, curves and "
+                       f"calibration; then what each tool of the chain did ({n_runs} run-info files)."),
+        "report_header_info": [
+            {"Suite": f"enhancer-tools {__version__}"},
+            {"Models compared": ", ".join(models)},
+            {"k-mer floor": floor or "none given"},
+            {"Held-out set": f"{n_sequences:,} sequences, {n_positive:,} positive"},
+            {"Intervals": boot},
+        ],
+    }
+
+
+def run_multiqc(content_dir: str, out_dir: str, strict: bool = False, header: dict[str, Any] | None = None) -> None:
     """Run MultiQC (the library) on ``content_dir``, writing multiqc_report.html and
     multiqc_data/ into out_dir: quiet, no version check, no AI, no upload, no flat-image export
-    (which would need kaleido), nothing fetched from the network."""
+    (which would need kaleido), nothing fetched from the network. ``header``: title, subtitle,
+    intro and header rows (``report_header``)."""
     import multiqc
     from multiqc.core.update_config import ClConfig
 
     settings = json.dumps({
         "title": "enhancer-tools report",
+        **(header or {}),
         "output_fn_name": "multiqc_report.html",  # fixed names whatever the title
         "data_dir_name": "multiqc_data",
         "custom_content": {"order": [f"enhancer_tools_{g}" for g in GROUPS]},

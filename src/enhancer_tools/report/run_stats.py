@@ -20,6 +20,7 @@ DEDUP_TOOLS = ("fasta-rc-dedup",)
 SPLIT_TOOLS = ("dataset-split",)
 TOKEN_TOOLS = ("bpe-train",)
 TRAIN_TOOLS = ("dnabert2-finetune", "enhancernet-train", "kmer-baseline")
+PRETRAIN_TOOLS = ("dnabert2-pretrain",)
 SPLIT_NAMES = ("train", "val", "validation", "test")
 _X_KEYS = ("bin_centers", "centers", "bin_edges", "edges", "bins", "bin_start", "bin_starts", "left", "x")
 _LEAK_KINDS = ("exact", "reverse_complement", "near_duplicates", "label_disagreements")
@@ -257,6 +258,33 @@ def epoch_log(run: ToolRun) -> list[dict[str, float]]:
         if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
             return [{k: v for k, v in r.items() if is_number(v)} for r in rows]
     return []
+
+
+def pretraining_curve(run: ToolRun) -> dict[str, dict[float, float]]:
+    """dnabert2-pretrain's validation curve: {"val_masked_accuracy" | "val_loss": {step: value}}."""
+    rows = run.data.get("pretraining")
+    curves: dict[str, dict[float, float]] = {}
+    if not isinstance(rows, list):
+        return curves
+    for row in rows:
+        if not isinstance(row, dict) or not is_number(row.get("step")):
+            continue
+        for key in ("val_masked_accuracy", "val_loss"):
+            if is_number(row.get(key)):
+                curves.setdefault(key, {})[row["step"]] = row[key]
+    return curves
+
+
+def pretraining_summary(run: ToolRun) -> dict[str, float]:
+    """dnabert2-pretrain's totals: steps, tokens seen, the last validation's masked-token accuracy
+    and loss, and the accuracy of always guessing the commonest masked token."""
+    out = {k: run.data[k] for k in ("steps", "tokens_seen") if is_number(run.data.get(k))}
+    validation = run.data.get("validation")
+    if isinstance(validation, dict):
+        for key in ("masked_accuracy", "loss", "majority_token_accuracy"):
+            if is_number(validation.get(key)):
+                out[f"val_{key}"] = validation[key]
+    return out
 
 
 def optuna_trials(run: ToolRun) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ log-odds before temperature):
 - ``call = p >= threshold`` (the calibration's threshold unless overridden).
 
 Streaming: a producer thread reads records, upper-cases them and encodes both strands into
-model-ready tensors (tokenisation or one-hot) while the calling thread runs the model; at most
+one model-ready batch (forward strands then reverse strands: one forward pass and one
+device-to-host copy per batch) while the calling thread runs the model; at most
 ``queue_batches`` encoded batches wait in between, so memory stays constant whatever the
 input size.
 """
@@ -73,8 +74,9 @@ class Predictor:
 
     def _encode(self, chunk: list[ScoreRecord]):
         seqs = [r.seq.upper() for r in chunk]
-        strands = [seqs, [reverse_complement(s) for s in seqs]] if self.rc_average else [seqs]
-        return chunk, [self.scorer.encode(strand) for strand in strands]
+        if self.rc_average:
+            seqs = seqs + [reverse_complement(s) for s in seqs]
+        return chunk, self.scorer.encode(seqs)
 
     def _combine(self, chunk: list[ScoreRecord], z_forward: np.ndarray, z_reverse: np.ndarray | None) -> ScoredBatch:
         t = self.temperature
@@ -119,9 +121,9 @@ class Predictor:
                     return
                 if isinstance(item, _Failure):
                     raise item.exc
-                chunk, strands = item
-                z_forward = self.scorer.logodds(strands[0])
-                z_reverse = self.scorer.logodds(strands[1]) if len(strands) > 1 else None
+                chunk, encoded = item
+                z = self.scorer.logodds(encoded)  # both strands in one forward
+                z_forward, z_reverse = (z[:len(chunk)], z[len(chunk):]) if self.rc_average else (z, None)
                 yield self._combine(chunk, z_forward, z_reverse)
         finally:
             stop.set()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -43,6 +45,8 @@ class ScoreRequest:
     precision: str = "auto"
     threads: int | None = None
     shard: str | None = None
+    compile: bool = False
+    static_shapes: bool = False  # implied by compile
 
 
 def resolve_window(window: dict | None, width: int | None, edge: str | None) -> tuple[int, str]:
@@ -89,10 +93,74 @@ def score_regions(run: RunInfo, req: ScoreRequest) -> None:
     device = resolve_device(req.device)
     precision = req.precision if req.precision != "auto" else ("bf16" if device.startswith("cuda") else "fp32")
     model = load_model(req.model_dir, device, precision)
+    if req.compile or req.static_shapes:
+        prepare_static_shapes(model.scorer, compile_model=req.compile)
     with tempfile.TemporaryDirectory(prefix="score-regions-") as tmp, AtomicOutputs() as out:
         _score(run, req, model, shard, tmp, out)
     run.outputs.update({"scores": req.output, "bed": req.bed_out, "bedgraph": req.bedgraph, "bigwig": req.bigwig,
                         "rejects": req.rejects})
+
+
+def prepare_static_shapes(scorer, compile_model: bool) -> None:
+    """The static-shape path of a torch scorer: token batches padded to multiples of 8 and run
+    at their padded shape, so that only a few shapes occur; with ``compile_model``, the model
+    (each encoder layer for DNABERT-2) is ``torch.compile``d with static shapes, one graph per
+    bucket length, reused. A scorer without a torch model (k-mer) is left as it is."""
+    model = getattr(scorer, "model", None)
+    if model is None:
+        if compile_model:
+            log.warning("--compile: this model kind has no torch model; ignored")
+        return
+    if hasattr(getattr(scorer, "adapter", None), "pad_multiple"):
+        scorer.adapter.pad_multiple = 8
+    if hasattr(model, "set_unpad_tokens"):
+        model.set_unpad_tokens(False)
+    if not compile_model:
+        return
+    if hasattr(model, "compile_layers"):
+        model.compile_layers(dynamic=False)
+    else:
+        import torch
+
+        scorer.model = torch.compile(model, dynamic=False)
+
+
+_DONE = object()
+
+
+def write_in_background(batches, writers, depth: int = 4) -> tuple[int, int]:
+    """Hand each scored batch to ``writers`` (in order) on a writer thread, so that formatting and
+    writing the output overlaps the model's next batch; at most ``depth`` batches wait. Returns
+    (sequences scored, calls). An error of a writer is raised here once the batches stop."""
+    pending: queue.Queue = queue.Queue(maxsize=depth)
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        while (batch := pending.get()) is not _DONE:
+            if failure:
+                continue  # drain, so that the producer never blocks
+            try:
+                for writer in writers:
+                    writer.write(batch)
+            except BaseException as exc:  # re-raised in the calling thread
+                failure.append(exc)
+
+    thread = threading.Thread(target=write, name="score-regions-writer", daemon=True)
+    thread.start()
+    n_scored = n_called = 0
+    try:
+        for batch in batches:
+            if failure:
+                break
+            pending.put(batch)
+            n_scored += len(batch.records)
+            n_called += int(batch.call.sum())
+    finally:
+        pending.put(_DONE)
+        thread.join()
+    if failure:
+        raise failure[0]
+    return n_scored, n_called
 
 
 def _model_file(model_dir: str) -> str | None:
@@ -146,15 +214,11 @@ def _score(run: RunInfo, req: ScoreRequest, model, shard, tmp: str, out) -> None
         writers.append(bigwig)
 
     lo, hi = shard.block(source.count)
-    n_scored = n_called = 0
     started = time.perf_counter()
     try:
-        batches = predictor.score(source.records(shard))
-        for batch in progress(batches, "scoring", math.ceil((hi - lo) / req.batch_size), "batch"):
-            for writer in writers:
-                writer.write(batch)
-            n_scored += len(batch.records)
-            n_called += int(batch.call.sum())
+        batches = progress(predictor.score(source.records(shard)), "scoring", math.ceil((hi - lo) / req.batch_size),
+                           "batch")
+        n_scored, n_called = write_in_background(batches, writers)
     finally:
         if bigwig is not None:
             bigwig.close()
@@ -175,6 +239,7 @@ def _score(run: RunInfo, req: ScoreRequest, model, shard, tmp: str, out) -> None
         "window": {"width": width, "edge": edge if req.bed else None, "step": req.step if req.tile else None},
         "device": str(getattr(model.scorer, "device", "cpu")),
         "precision": getattr(model.scorer, "precision", "fp32"),
+        "compile": req.compile,
         "shard": {"index": shard.index, "count": shard.count, "first_record": lo, "end_record": hi},
         "seconds": round(seconds, 3),
         "sequences_per_s": round(n_scored / seconds, 1) if seconds > 0 else None,

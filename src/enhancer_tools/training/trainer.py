@@ -29,9 +29,9 @@ import numpy as np
 
 from enhancer_tools.errors import UserError
 from enhancer_tools.metrics.binary import binary_metrics
-from enhancer_tools.models.adapter import TaskAdapter, take
+from enhancer_tools.models.adapter import TaskAdapter, take, to_device
 from enhancer_tools.models.hyperparameters import TrainingSettings, as_dict
-from enhancer_tools.models.precision import autocast, needs_grad_scaler
+from enhancer_tools.models.precision import autocast, enable_tf32, needs_grad_scaler
 from enhancer_tools.models.scorer import TorchScorer, positive_logodds
 from enhancer_tools.seq import reverse_complement
 from enhancer_tools.training import distributed
@@ -130,19 +130,43 @@ def _gather(fwd, rc, idx: np.ndarray, strands: np.ndarray):
 
 
 class _Batches:
-    """One epoch's batches as a map-style dataset, so DataLoader workers can collate them."""
+    """Every epoch's batches as a map-style dataset keyed by (epoch, batch number), so that one
+    DataLoader (and its persistent workers) serves the whole run: each process derives an
+    epoch's batches from (seed, epoch) itself, once per epoch."""
 
-    def __init__(self, batches, fwd, rc, labels, adapter) -> None:
-        self.batches, self.fwd, self.rc, self.labels, self.adapter = batches, fwd, rc, labels, adapter
+    def __init__(self, data: "_Encoded", adapter, n: int, settings: TrainingSettings, seed: int,
+                 ctx: distributed.DistContext) -> None:
+        self.data, self.adapter, self.n, self.settings, self.seed, self.ctx = data, adapter, n, settings, seed, ctx
+        self._epoch: int | None = None
+        self._batches: list = []
 
-    def __len__(self) -> int:
-        return len(self.batches)
+    def batches(self, epoch: int) -> list:
+        """This rank's (indices, strands) of each batch of ``epoch``."""
+        if epoch != self._epoch:
+            self._batches = shard(epoch_batches(self.n, epoch, self.settings, self.seed, self.data.lengths), self.ctx)
+            self._epoch = epoch
+        return self._batches
 
-    def __getitem__(self, i):
+    def __getitem__(self, key: tuple[int, int]):
         import torch
 
-        idx, strands = self.batches[i]
-        return self.adapter.collate(_gather(self.fwd, self.rc, idx, strands)), torch.from_numpy(self.labels[idx]).float()
+        epoch, i = key
+        idx, strands = self.batches(epoch)[i]
+        inputs = self.adapter.collate(_gather(self.data.fwd, self.data.rc, idx, strands))
+        return inputs, torch.from_numpy(self.data.labels[idx]).float()
+
+
+class _EpochKeys:
+    """The DataLoader's sampler: (epoch, i) for the batches of the epoch set last, from ``start``."""
+
+    def __init__(self) -> None:
+        self.epoch, self.start, self.count = 0, 0, 0
+
+    def __iter__(self):
+        return iter([(self.epoch, i) for i in range(self.start, self.count)])
+
+    def __len__(self) -> int:
+        return self.count - self.start
 
 
 def _param_groups(model, weight_decay: float):
@@ -218,10 +242,14 @@ class Trainer:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             self.net = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[device] if device.startswith("cuda") else None)
-        self.optimizer = torch.optim.AdamW(_param_groups(model, settings.weight_decay), lr=settings.learning_rate)
+        enable_tf32(device)
+        on_gpu = device.startswith("cuda")
+        self.optimizer = torch.optim.AdamW(_param_groups(model, settings.weight_decay), lr=settings.learning_rate,
+                                           **({"fused": True} if on_gpu else {}))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor(settings))
         self.scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(settings.precision, device) else None
-        self.scorer = TorchScorer(model, adapter, device, "fp32")
+        # validation scores the way score-regions will: the training precision, length-bucketed
+        self.scorer = TorchScorer(model, adapter, device, settings.precision)
         self.eval_batch_size = settings.eval_batch_size or 2 * settings.batch_size
         self.class_weights = self._class_weights()
         self.fingerprint = json.dumps({**dict(fingerprint or {}), "config": {**as_dict(settings), "seed": seed},
@@ -230,6 +258,9 @@ class Trainer:
         self.checkpoints = Checkpoints(checkpoint_dir) if checkpoint_dir else None
         self.state = TrainState()
         self.best_state: dict | None = None
+        self._loss = None  # the running loss sum on the device, state.loss_sum included (see _read_loss)
+        self._keys = _EpochKeys()
+        self._loader = None
 
     def _lr_factor(self, settings: TrainingSettings) -> Callable[[int], float]:
         n_batches = len(shard(epoch_batches(self.n, 0, settings, self.seed, self.data.lengths), self.ctx))
@@ -268,22 +299,31 @@ class Trainer:
             self.checkpoint()
         return self._finish()
 
-    def _run_epoch(self) -> None:
+    def _data_loader(self):
+        """The run's one DataLoader (pinned batches on a GPU; workers kept across epochs)."""
         import torch
 
-        batches = shard(epoch_batches(self.n, self.state.epoch, self.settings, self.seed, self.data.lengths), self.ctx)
-        loader = torch.utils.data.DataLoader(
-            _Batches(batches[self.state.batch_pos:], self.data.fwd, self.data.rc, self.data.labels, self.adapter),
-            batch_size=None, shuffle=False, num_workers=self.settings.num_workers,
-            # its own generator: creating a loader must not draw from the global RNG, or a resumed
-            # run would drift from dropout's stream
-            generator=torch.Generator().manual_seed(self.seed))
+        if self._loader is None:
+            workers = self.settings.num_workers
+            dataset = _Batches(self.data, self.adapter, self.n, self.settings, self.seed, self.ctx)
+            self._loader = torch.utils.data.DataLoader(
+                dataset, sampler=self._keys, batch_size=None, num_workers=workers,
+                pin_memory=self.device.startswith("cuda"), persistent_workers=workers > 0,
+                # its own generator: creating a loader must not draw from the global RNG, or a
+                # resumed run would drift from dropout's stream
+                generator=torch.Generator().manual_seed(self.seed))
+        return self._loader
+
+    def _run_epoch(self) -> None:
+        loader = self._data_loader()
+        n_batches = len(loader.dataset.batches(self.state.epoch))
+        self._keys.epoch, self._keys.start, self._keys.count = self.state.epoch, self.state.batch_pos, n_batches
         tick = time.perf_counter()
         for inputs, y in loader:
-            if not self.step(inputs, y, len(batches)):
+            if not self.step(inputs, y, n_batches):
                 continue
             self.state.train_seconds += time.perf_counter() - tick
-            if self._after_step(len(batches)) or self.state.stopped:
+            if self._after_step(n_batches) or self.state.stopped:
                 break
             tick = time.perf_counter()
 
@@ -293,8 +333,8 @@ class Trainer:
         import torch
 
         s, accum = self.state, self.settings.grad_accum
-        inputs = {k: v.to(self.device, non_blocking=True) for k, v in inputs.items()}
-        y = y.to(self.device)
+        inputs = to_device(inputs, self.device)
+        y = y.to(self.device, non_blocking=True)
         micro = s.batch_pos
         last_in_step = (micro + 1) % accum == 0 or micro + 1 == n_batches
         group = min(accum, n_batches - (micro - micro % accum))
@@ -305,7 +345,9 @@ class Trainer:
             loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y, weight=y * pos_weight + (1 - y) * neg_weight)
             scaled = loss / group
             (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
-        s.loss_sum += float(loss.detach()) * len(y)
+        if self._loss is None:  # the same float64 sums as adding float(loss) * len(y), without a host sync
+            self._loss = torch.tensor(s.loss_sum, dtype=torch.float64, device=self.device)
+        self._loss += loss.detach().double() * len(y)
         s.loss_count += len(y)
         s.seqs_seen += len(y)
         s.batch_pos = micro + 1
@@ -313,6 +355,12 @@ class Trainer:
             return False
         self._optimizer_step()
         return True
+
+    def _read_loss(self) -> None:
+        """Bring the device's loss sum into ``state.loss_sum`` (a host sync: validation and
+        checkpoints only)."""
+        if self._loss is not None:
+            self.state.loss_sum, self._loss = float(self._loss), None
 
     def _optimizer_step(self) -> None:
         import torch
@@ -347,6 +395,7 @@ class Trainer:
     def validate(self, epoch_float: float) -> None:
         """Validate (sharded over ranks), log, and apply rank 0's early-stopping decision."""
         s = self.state
+        self._read_loss()
         logits = predict_sharded(self.scorer, self.data.val, self.eval_batch_size)
         loss_sum, loss_count = map(sum, zip(*distributed.gather_objects((s.loss_sum, s.loss_count))))
         decision = self._decide(epoch_float, logits, loss_sum, loss_count) if self.ctx.is_main else None
@@ -384,6 +433,7 @@ class Trainer:
         """Save the run (rank 0 writes; every rank's RNG and loss sums go in)."""
         if self.checkpoints is None:
             return
+        self._read_loss()
         ranks = distributed.gather_objects(_rank_state(self.state, self.device))
         if self.ctx.is_main:
             state = {"format": CHECKPOINT_FORMAT, "fingerprint": self.fingerprint,
@@ -410,6 +460,7 @@ class Trainer:
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         self.state = TrainState(**json.loads(state["progress"]))
+        self._loss = None
         _restore_rank_state(state, self.state, self.ctx.rank, self.device)
         log.info("resuming at epoch %d, step %d", self.state.epoch + 1, self.state.step)
 
@@ -417,6 +468,8 @@ class Trainer:
         import torch
 
         s = self.state
+        self._read_loss()
+        self._loader = None  # lets its workers go (a study runs many trainers in one process)
         if self.best_state is None:
             self.best_state = _cpu_state(self.model)
         self.model.load_state_dict(self.best_state)

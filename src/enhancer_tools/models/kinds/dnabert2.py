@@ -75,7 +75,10 @@ def _build(hp: DNABERT2Hyperparameters):
 def _adapter(hp: DNABERT2Hyperparameters, cache_dir: str | None):
     from enhancer_tools.models.token_adapter import CachedTokenAdapter
 
-    return CachedTokenAdapter(hp.tokenizer, int(hp.max_tokens), cache_dir)
+    adapter = CachedTokenAdapter(hp.tokenizer, int(hp.max_tokens), cache_dir)
+    if hp.compile:
+        adapter.pad_multiple = 8  # static bucket lengths: compiled graphs are reused
+    return adapter
 
 
 def _export(model, hp: DNABERT2Hyperparameters) -> ModelExport:

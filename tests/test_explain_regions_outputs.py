@@ -1,0 +1,102 @@
+"""explain-regions' outputs: attributions .npz, ISM table, regions table, motifs with matches
+against a MEME file and JASPAR, logos, HTML summary, MultiQC content, --json; BED input."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+from explain_helpers import run_explain
+from score_helpers import (
+    make_cnn_dir,
+    make_dnabert2_dir,
+    random_seq,
+    write_fasta,
+    write_genome,
+)
+
+from enhancer_tools.interpret.meme import read_jaspar, read_meme
+from enhancer_tools.interpret.motifs import Pattern, bh_qvalues, match_patterns
+
+
+@pytest.mark.parametrize("kind", ["cnn", "dnabert2"])
+def test_both_methods_write_every_output(tmp_path, kind):
+    model = (make_cnn_dir(tmp_path / "m", width=40) if kind == "cnn" else make_dnabert2_dir(tmp_path / "m", width=40))
+    rng = random.Random(7)
+    fa = write_fasta(tmp_path / "in.fa", [(f"r{i}", 1, random_seq(rng, 44)) for i in range(4)])
+    out = tmp_path / "o"
+    result = run_explain(["--model", model, "--fasta", fa, "-o", out, "--method", "both", "--steps", "4", "--top", "3",
+                          "--start", "2", "--end", "42", "-q", "--json", tmp_path / "run.json"])
+    assert result.exit_code == 0, result.output
+    data = np.load(out / "attributions.npz", allow_pickle=True)
+    assert len(data["ids"]) == 3 and data["offset"].tolist() == [2, 2, 2]
+    assert all(a.shape == (4, 40) for a in data["ism"]) and all(a.shape == (4, 40) for a in data["ig"])
+    rows = (out / "ism.tsv").read_text().splitlines()
+    assert rows[0] == "id\tposition\tref\talt\tdelta_logodds" and len(rows) == 1 + 3 * 40 * 3
+    first = rows[1].split("\t")
+    assert first[1] == "3" and first[2] != first[3]
+    assert len((out / "regions.tsv").read_text().splitlines()) == 4
+    assert "<h1>explain-regions</h1>" in (out / "summary.html").read_text()
+    assert len(list((out / "images").glob("region_*.png"))) == 3
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["tool"] == "explain-regions" and run["counts"]["regions"] == 3
+
+
+def test_bed_input_cuts_windows_from_the_genome(tmp_path):
+    genome = tmp_path / "genome.fa"
+    write_genome(genome, n_block=None)
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chr1\t100\t180\tpeak1\nchr2\t300\t380\tpeak2\n")
+    model = make_cnn_dir(tmp_path / "m", width=60)
+    out = tmp_path / "o"
+    result = run_explain(["--model", model, "--bed", bed, "--genome", genome, "-o", out, "-q", "--plots", "1"])
+    assert result.exit_code == 0, result.output
+    data = np.load(out / "attributions.npz", allow_pickle=True)
+    assert [len(s) for s in data["sequences"]] == [60, 60]
+
+
+def test_bh_qvalues():
+    np.testing.assert_allclose(bh_qvalues(np.array([0.01, 0.04, 0.03, 0.5])), [0.04, 0.16 / 3, 0.16 / 3, 0.5])
+
+
+def test_tomtom_matches_a_planted_motif_in_jaspar_first():
+    """A pattern equal to JASPAR's GATA1 matrix has a GATA factor as its best match, q < 0.05."""
+    jaspar = read_jaspar()
+    assert len(jaspar) > 800 and all(np.allclose(m.matrix.sum(axis=0), 1) for m in jaspar[:20])
+    gata = next(m for m in jaspar if m.name.endswith(" GATA1"))
+    pattern = Pattern("pos_0", 50, gata.matrix, gata.matrix)
+    match_patterns([pattern], jaspar)
+    assert "GATA" in pattern.matches[0].name.upper() and pattern.matches[0].q < 0.05
+
+
+def test_modisco_with_a_meme_file_writes_motifs_tsv(tmp_path):
+    """Random regions: no pattern is expected; the motif table and MultiQC file are still written."""
+    meme = tmp_path / "db.meme"
+    meme.write_text("MEME version 4\n\nALPHABET= ACGT\n\nMOTIF M1 one\nletter-probability matrix: alength= 4 w= 2\n"
+                    "0.7 0.1 0.1 0.1\n0.1 0.1 0.1 0.7\n\nMOTIF M2\nletter-probability matrix: w= 1\n0.25 0.25 0.25 0.25\n")
+    assert [m.name for m in read_meme(str(meme))] == ["M1 one", "M2"]
+    model = make_cnn_dir(tmp_path / "m", width=40)
+    rng = random.Random(8)
+    fa = write_fasta(tmp_path / "in.fa", [(f"r{i}", 1, random_seq(rng, 40)) for i in range(4)])
+    out = tmp_path / "o"
+    result = run_explain(["--model", model, "--fasta", fa, "-o", out, "--modisco", "--motifs", meme, "-q", "--plots", "0"])
+    assert result.exit_code == 0, result.output
+    assert (out / "motifs.tsv").read_text().startswith("pattern\tseqlets\tconsensus\trank\tmatch")
+    mqc = json.loads((out / "explain_regions_mqc.json").read_text())
+    assert mqc["id"] == "enhancer_tools_explain_motifs" and mqc["plot_type"] == "table"
+
+
+def test_trim_keeps_the_strongest_core_of_two_spaced_motifs():
+    from enhancer_tools.interpret.motifs import trim_to_core
+
+    cwm = np.zeros((4, 30))
+    cwm[0, [3, 4, 5]] = 1.0  # a weaker motif 7 bp away
+    cwm[0, [12, 13, 15, 16, 17, 18, 19, 20]] = 2.0
+    cwm[0, 14] = 0.1  # one weak column inside the core is bridged
+    ppm = np.full((4, 30), 0.25)
+    trimmed_ppm, trimmed = trim_to_core(ppm, cwm, gap=1)
+    assert trimmed.shape == (4, 9) and trimmed_ppm.shape == (4, 9)
+    assert trimmed[0, 0] == 2.0 and trimmed[0, -1] == 2.0
+    one = np.zeros((4, 10))
+    one[1, 4] = 1.0
+    assert trim_to_core(np.full((4, 10), 0.25), one)[1].shape == (4, 6)
