@@ -43,7 +43,7 @@ from enhancer_tools.training.mlm_corpus import (
     pad_batch,
 )
 from enhancer_tools.training.pretrain_settings import PretrainSettings
-from enhancer_tools.training.trainer import _param_groups
+from enhancer_tools.training.trainer import param_groups
 
 log = logging.getLogger(__name__)
 _PREFETCH = 4  # micro-batches the producer thread prepares ahead
@@ -189,7 +189,7 @@ class Pretrainer:
         per_step = settings.batch_size * self.ctx.world_size * settings.grad_accum
         self.steps_per_epoch = max(1, len(corpus.train) // per_step)
         self.total_steps = settings.steps or settings.epochs * self.steps_per_epoch
-        self.optimizer = torch.optim.AdamW(_param_groups(model, settings.weight_decay), lr=settings.learning_rate,
+        self.optimizer = torch.optim.AdamW(param_groups(model, settings.weight_decay), lr=settings.learning_rate,
                                            **({"fused": True} if device.startswith("cuda") else {}))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor())
         self.scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(settings.precision, device) else None

@@ -169,7 +169,8 @@ class _EpochKeys:
         return self.count - self.start
 
 
-def _param_groups(model, weight_decay: float):
+def param_groups(model, weight_decay: float):
+    """AdamW parameter groups: weight decay on matrices, none on biases and norms."""
     decay, no_decay = [], []
     for p in model.parameters():
         if p.requires_grad:
@@ -244,7 +245,7 @@ class Trainer:
                 model, device_ids=[device] if device.startswith("cuda") else None)
         enable_tf32(device)
         on_gpu = device.startswith("cuda")
-        self.optimizer = torch.optim.AdamW(_param_groups(model, settings.weight_decay), lr=settings.learning_rate,
+        self.optimizer = torch.optim.AdamW(param_groups(model, settings.weight_decay), lr=settings.learning_rate,
                                            **({"fused": True} if on_gpu else {}))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor(settings))
         self.scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(settings.precision, device) else None

@@ -18,8 +18,12 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
+from enhancer_tools.errors import UserError
 from enhancer_tools.models.hyperparameters import TrainingSettings
 from enhancer_tools.models.kind import ModelExport, ModelKind
+from enhancer_tools.models.modeldir import TOKENIZER_JSON, read_json
+from enhancer_tools.models.scorer import TorchScorer
+from enhancer_tools.models.token_adapter import CachedTokenAdapter, TokenAdapter
 
 SCRATCH_LEARNING_RATE = 1e-3
 _SHARED_SPACE = {
@@ -73,8 +77,6 @@ def _build(hp: DNABERT2Hyperparameters):
 
 
 def _adapter(hp: DNABERT2Hyperparameters, cache_dir: str | None):
-    from enhancer_tools.models.token_adapter import CachedTokenAdapter
-
     adapter = CachedTokenAdapter(hp.tokenizer, int(hp.max_tokens), cache_dir)
     if hp.compile:
         adapter.pad_multiple = 8  # static bucket lengths: compiled graphs are reused
@@ -92,8 +94,6 @@ def _export(model, hp: DNABERT2Hyperparameters) -> ModelExport:
 def max_tokens_of(directory: str, info: dict, config: dict) -> int:
     """Token limit: model.json's, else the tokenizer's truncation, else 512 (ALiBi models have no
     position table; 512 is the pretraining length)."""
-    from enhancer_tools.models.modeldir import TOKENIZER_JSON, read_json
-
     if info.get("max_tokens"):
         return int(info["max_tokens"])
     tok = read_json(os.path.join(directory, TOKENIZER_JSON))
@@ -104,11 +104,7 @@ def max_tokens_of(directory: str, info: dict, config: dict) -> int:
 
 
 def _load(directory: str, info: dict, config: dict, device: str, precision: str):
-    from enhancer_tools.errors import UserError
     from enhancer_tools.models.dnabert2 import DNABERT2ForSequenceClassification
-    from enhancer_tools.models.modeldir import TOKENIZER_JSON
-    from enhancer_tools.models.scorer import TorchScorer
-    from enhancer_tools.models.token_adapter import TokenAdapter
 
     tokenizer = os.path.join(directory, TOKENIZER_JSON)
     if not os.path.exists(tokenizer):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from enhancer_tools.errors import UserError
 from enhancer_tools.models.hyperparameters import TrainingSettings
 from enhancer_tools.models.kind import ModelExport, ModelKind
+from enhancer_tools.models.modeldir import load_tensors
+from enhancer_tools.models.scorer import TorchScorer
 
 SEARCH_SPACE = {
     "learning_rate": {"low": 3e-4, "high": 5e-3, "log": True},
@@ -62,10 +65,7 @@ def _export(model, hp: EnhancerNetHyperparameters) -> ModelExport:
 
 
 def _load(directory: str, info: dict, config: dict, device: str, precision: str):
-    from enhancer_tools.errors import UserError
     from enhancer_tools.models.enhancernet import EnhancerNet, EnhancerNetConfig, OneHotAdapter
-    from enhancer_tools.models.modeldir import load_tensors
-    from enhancer_tools.models.scorer import TorchScorer
 
     try:
         cfg = EnhancerNetConfig.from_dict(config)
