@@ -23,18 +23,16 @@ input size.
 from __future__ import annotations
 
 import itertools
-import queue
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from enhancer_tools.io.prefetch import prefetch
 from enhancer_tools.metrics.binary import sigmoid
 from enhancer_tools.scoring.sources import ScoreRecord
 from enhancer_tools.seq import reverse_complement
 
-_END = object()
 
 
 @dataclass
@@ -47,10 +45,6 @@ class ScoredBatch:
     p: np.ndarray
     call: np.ndarray
 
-
-class _Failure:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
 
 
 def _batched(records: Iterable[ScoreRecord], size: int) -> Iterator[list[ScoreRecord]]:
@@ -91,40 +85,8 @@ class Predictor:
     def score(self, records: Iterable[ScoreRecord]) -> Iterator[ScoredBatch]:
         """Yield scored batches in input order; an error in reading or encoding the input is
         raised here, in the calling thread."""
-        pending: queue.Queue = queue.Queue(maxsize=self.queue_batches)
-        stop = threading.Event()
-
-        def put(item) -> None:
-            while not stop.is_set():
-                try:
-                    pending.put(item, timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
-
-        def produce() -> None:
-            try:
-                for chunk in _batched(records, self.batch_size):
-                    if stop.is_set():
-                        return
-                    put(self._encode(chunk))
-                put(_END)
-            except BaseException as exc:  # handed to the consumer, which re-raises it
-                put(_Failure(exc))
-
-        worker = threading.Thread(target=produce, name="score-regions-encoder", daemon=True)
-        worker.start()
-        try:
-            while True:
-                item = pending.get()
-                if item is _END:
-                    return
-                if isinstance(item, _Failure):
-                    raise item.exc
-                chunk, encoded = item
-                z = self.scorer.logodds(encoded)  # both strands in one forward
-                z_forward, z_reverse = (z[:len(chunk)], z[len(chunk):]) if self.rc_average else (z, None)
-                yield self._combine(chunk, z_forward, z_reverse)
-        finally:
-            stop.set()
-            worker.join()
+        encoded = (self._encode(chunk) for chunk in _batched(records, self.batch_size))
+        for chunk, batch in prefetch(encoded, self.queue_batches, "score-regions-encoder"):
+            z = self.scorer.logodds(batch)  # both strands in one forward
+            z_forward, z_reverse = (z[:len(chunk)], z[len(chunk):]) if self.rc_average else (z, None)
+            yield self._combine(chunk, z_forward, z_reverse)

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -30,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from enhancer_tools.errors import UserError
+from enhancer_tools.genome.windows import DEFAULT_MAX_N_FRAC
+from enhancer_tools.io.prefetch import prefetch
 from enhancer_tools.io.runinfo import RunInfo
 from enhancer_tools.metrics.binary import sigmoid
 from enhancer_tools.seq import reverse_complement
@@ -50,7 +50,7 @@ class VariantRequest:
     width: int | None = None
     edge: str | None = None
     max_indel: int = 50
-    max_n_frac: float = 0.1
+    max_n_frac: float = DEFAULT_MAX_N_FRAC
     rc_average: bool = True
     threshold: float | None = None
     batch_size: int = 128
@@ -129,43 +129,6 @@ class VariantScorer:
             yield item, p_ref, p_alt, dlogit, flip
 
 
-def prefetch(produce: Iterator, depth: int = 4) -> Iterator:
-    """The items of ``produce``, computed in a background thread at most ``depth`` ahead; an
-    exception there is raised here."""
-    pending: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end, failure = object(), []
-
-    def put(item) -> None:
-        while not stop.is_set():
-            try:
-                pending.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def run() -> None:
-        try:
-            for item in produce:
-                if stop.is_set():
-                    return
-                put(item)
-        except BaseException as exc:  # noqa: BLE001 (handed to the consumer, which re-raises it)
-            failure.append(exc)
-        put(end)
-
-    worker = threading.Thread(target=run, name="score-variants-encoder", daemon=True)
-    worker.start()
-    try:
-        while (item := pending.get()) is not end:
-            yield item
-        if failure:
-            raise failure[0]
-    finally:
-        stop.set()
-        worker.join()
-
-
 def score_variants(run: RunInfo, req: VariantRequest) -> None:
     """Run score-variants end to end (see the CLI's --help)."""
     import pysam
@@ -230,7 +193,8 @@ def _score(run: RunInfo, req: VariantRequest, model, shard, tmp: str, out) -> No
     lo, hi = shard.block(source.count)
     counts, reasons = Counter(), Counter()
     started = time.perf_counter()
-    batches = prefetch(scorer.encode(chunk) for chunk in _chunks(source.items(rule, shard), req.batch_size))
+    batches = prefetch((scorer.encode(chunk) for chunk in _chunks(source.items(rule, shard), req.batch_size)),
+                       name="score-variants-encoder")
     for chunk, encoded in progress(batches, "scoring", None, "batch"):
         for item, p_ref, p_alt, dlogit, flip in scorer.effects(chunk, scorer.logodds(encoded)):
             vcf.write(vo.annotate_line(item.line, vo.info_values(p_ref, p_alt, dlogit, flip)), item.chrom, item.pos)

@@ -21,8 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -31,6 +29,7 @@ import numpy as np
 import torch
 
 from enhancer_tools.errors import UserError
+from enhancer_tools.io.prefetch import prefetch
 from enhancer_tools.models.precision import autocast, enable_tf32, needs_grad_scaler
 from enhancer_tools.progress import progress
 from enhancer_tools.tokenize.encode import encode_sequences
@@ -43,7 +42,7 @@ from enhancer_tools.training.mlm_corpus import (
     pad_batch,
 )
 from enhancer_tools.training.pretrain_settings import PretrainSettings
-from enhancer_tools.training.trainer import param_groups
+from enhancer_tools.training.trainer import optimizer_step, param_groups
 
 log = logging.getLogger(__name__)
 _PREFETCH = 4  # micro-batches the producer thread prepares ahead
@@ -99,41 +98,6 @@ class _EvalSet:
         self.masked = int(masked.numel()) if masked is not None else 0
         # accuracy of always guessing the commonest masked token: the floor a model must clear
         self.majority = float(torch.bincount(masked).max() / self.masked) if self.masked else None
-
-
-def _prefetch(items: Iterator, depth: int) -> Iterator:
-    """``items`` produced by a background thread, ``depth`` ahead; its exceptions re-raised here."""
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def produce():
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        box.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            box.put(done)
-        except Exception as exc:  # noqa: BLE001 -- handed to the consumer, which re-raises it
-            box.put(exc)
-
-    thread = threading.Thread(target=produce, daemon=True, name="mlm-batches")
-    thread.start()
-    try:
-        while True:
-            item = box.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
 
 
 def chosen_positions(inputs, attention, labels) -> tuple:
@@ -256,7 +220,7 @@ class Pretrainer:
         if self.state.step == 0 and self.settings.eval_every:
             self.validate()  # the starting point of the curve
         self.model.train()
-        batches = _prefetch(self._stream(self.state.step), _PREFETCH)
+        batches = prefetch(self._stream(self.state.step), _PREFETCH, "mlm-batches")
         steps = progress(range(self.state.step, self.total_steps), desc="pretraining",
                          total=self.total_steps - self.state.step, unit="step")
         try:
@@ -290,17 +254,7 @@ class Pretrainer:
             s.loss_count += n_masked
             s.tokens_seen += n_tokens
             s.masked_seen += n_masked
-        if self.scaler is not None:
-            self.scaler.unscale_(self.optimizer)
-        if self.settings.max_grad_norm > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.max_grad_norm)
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        optimizer_step(self.optimizer, self.scheduler, self.model, self.settings.max_grad_norm, self.scaler)
         s.step += 1
 
     def _after_step(self) -> None:

@@ -169,6 +169,24 @@ class _EpochKeys:
         return self.count - self.start
 
 
+def optimizer_step(optimizer, scheduler, model, max_grad_norm: float, scaler=None) -> None:
+    """One optimizer step of accumulated gradients: unscale (fp16), clip, step, advance the
+    learning-rate schedule, clear the gradients."""
+    import torch
+
+    if scaler is not None:
+        scaler.unscale_(optimizer)
+    if max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def param_groups(model, weight_decay: float):
     """AdamW parameter groups: weight decay on matrices, none on biases and norms."""
     decay, no_decay = [], []
@@ -364,19 +382,7 @@ class Trainer:
             self.state.loss_sum, self._loss = float(self._loss), None
 
     def _optimizer_step(self) -> None:
-        import torch
-
-        if self.scaler is not None:
-            self.scaler.unscale_(self.optimizer)
-        if self.settings.max_grad_norm > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.max_grad_norm)
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        optimizer_step(self.optimizer, self.scheduler, self.model, self.settings.max_grad_norm, self.scaler)
         self.state.step += 1
 
     def _after_step(self, n_batches: int) -> bool:
