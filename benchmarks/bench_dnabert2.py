@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 
 import torch
 
@@ -33,6 +32,7 @@ from enhancer_tools.models.dnabert2 import (
     DNABERT2ForSequenceClassification,
 )
 from enhancer_tools.models.precision import autocast, autocast_dtype, needs_grad_scaler
+from gpu_check import seconds_per_call  # beside this script: the one timing loop of the benchmarks
 
 # Dense bf16 tensor-core peak, FLOP/s (vendor datasheets, without sparsity).
 PEAK_BF16_FLOPS = {
@@ -54,11 +54,6 @@ def peak_flops(device: torch.device) -> tuple[str, float | None]:
         if all(part in name for part in key.split()):
             return name, flops
     return name, None
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def make_batch(batch: int, tokens: int, vocab: int, device: torch.device, seed: int):
@@ -85,14 +80,7 @@ def time_training(model, batch, device, steps: int, warmup: int) -> float:
         scaler.step(optimizer)
         scaler.update()
 
-    for _ in range(warmup):
-        step()
-    synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    synchronize(device)
-    return (time.perf_counter() - start) / steps
+    return seconds_per_call(step, steps, warmup, str(device))
 
 
 def time_trainer(model, batch: int, tokens: int, device: torch.device, steps: int, warmup: int) -> float:
@@ -112,14 +100,7 @@ def time_inference(model, batch, device, steps: int, warmup: int) -> float:
     ids, mask, _ = batch
     model.eval()
     with torch.inference_mode(), autocast("auto", str(device)):
-        for _ in range(warmup):
-            model(ids, mask)
-        synchronize(device)
-        start = time.perf_counter()
-        for _ in range(steps):
-            model(ids, mask)
-        synchronize(device)
-    return (time.perf_counter() - start) / steps
+        return seconds_per_call(lambda: model(ids, mask), steps, warmup, str(device))
 
 
 def main() -> None:

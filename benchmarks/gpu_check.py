@@ -98,8 +98,21 @@ PROXY_PLAN = Plan("cpu-proxies", lambda vocab: DNABERT2Config(vocab_size=vocab, 
 
 
 def synchronize(device: str) -> None:
-    if device.startswith("cuda"):
+    if str(device).startswith("cuda"):
         torch.cuda.synchronize(device)
+
+
+def seconds_per_call(call: Callable[[], object], steps: int, warmup: int, device: str) -> float:
+    """Mean seconds per ``call()`` over ``steps`` calls after ``warmup`` untimed ones, the device
+    synchronised around the timed ones."""
+    for _ in range(warmup):
+        call()
+    synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        call()
+    synchronize(device)
+    return (time.perf_counter() - start) / steps
 
 
 def environment(device: str) -> dict:
@@ -179,14 +192,7 @@ def make_trainer(model, adapter: TokenAdapter, batch: int, tokens: int, device: 
 def time_trainer_step(trainer: Trainer, inputs: dict, y, device: str, steps: int, warmup: int) -> float:
     """Seconds per ``Trainer.step`` (each an optimizer step)."""
     trainer.model.train()
-    for _ in range(warmup):
-        trainer.step(inputs, y, n_batches=10**9)
-    synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        trainer.step(inputs, y, n_batches=10**9)
-    synchronize(device)
-    return (time.perf_counter() - start) / steps
+    return seconds_per_call(lambda: trainer.step(inputs, y, n_batches=10**9), steps, warmup, device)
 
 
 def time_bare_step(model, inputs: dict, y, device: str, steps: int, warmup: int) -> float:
@@ -203,14 +209,7 @@ def time_bare_step(model, inputs: dict, y, device: str, steps: int, warmup: int)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    for _ in range(warmup):
-        step()
-    synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    synchronize(device)
-    return (time.perf_counter() - start) / steps
+    return seconds_per_call(step, steps, warmup, device)
 
 
 def training(plan: Plan, config: DNABERT2Config, adapter: TokenAdapter, device: str, log) -> list[dict]:
