@@ -7,7 +7,10 @@
 #
 # It installs nothing: it runs the project from src/ with the Python it finds ($PYTHON, else
 # .venv/bin/python, else python3), which must already have a CUDA build of torch and the
-# project's dependencies. What it measures: benchmarks/gpu_check.py (its docstring).
+# project's dependencies. What it measures (benchmarks/gpu_check.py, its docstring): DNABERT-2
+# fine-tuning steps (Trainer.step) and their overhead, one masked-LM pretraining step at the 117M
+# shape (Pretrainer.train_step, as dnabert2-pretrain runs it), scoring throughput and overhead,
+# bf16-vs-fp32 agreement and flex-vs-sdpa parity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

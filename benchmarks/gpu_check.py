@@ -11,6 +11,12 @@ tokenizer's vocabulary; ``--cpu-smoke``: a tiny config and tiny shapes on the CP
   memory;
 - ``training_overhead``: ``Trainer.step`` against a bare forward/backward/AdamW loop on the same
   model and batch (target: at most 10% slower);
+- ``pretraining``: ``Pretrainer.train_step``, the optimizer step of ``dnabert2-pretrain``'s
+  masked-LM loop (``DNABERT2ForMaskedLM``; autocast forward with the MLM head at the masked
+  positions, backward, clipping, fused AdamW, scheduler) on a BERT-masked micro-batch of a
+  synthetic tile corpus, at ``--tokens`` tokens per tile, batch 64/128: seq/s, tokens/s, seconds
+  per step, peak memory, and the host's seconds to read, tokenise and mask one micro-batch (the
+  producer thread's work, overlapped with the step in a real run);
 - ``scoring``: score-regions' streaming ``Predictor`` (tokenising producer thread, both strands
   in one forward, one copy back per batch) on random windows, with and without RC averaging,
   and with ``--compile`` static shapes: records/s;
@@ -49,7 +55,11 @@ import torch
 
 from enhancer_tools.metrics.calibration import Calibration
 from enhancer_tools.models.adapter import to_device
-from enhancer_tools.models.dnabert2 import DNABERT2Config, DNABERT2ForSequenceClassification
+from enhancer_tools.models.dnabert2 import (
+    DNABERT2Config,
+    DNABERT2ForMaskedLM,
+    DNABERT2ForSequenceClassification,
+)
 from enhancer_tools.models.hyperparameters import TrainingSettings
 from enhancer_tools.models.precision import autocast, autocast_dtype, enable_tf32
 from enhancer_tools.models.scorer import TorchScorer, positive_logodds
@@ -58,6 +68,9 @@ from enhancer_tools.scoring.predict import Predictor
 from enhancer_tools.scoring.run import prepare_static_shapes
 from enhancer_tools.scoring.sources import ScoreRecord
 from enhancer_tools.training.data import LabelledSet
+from enhancer_tools.training.mlm_corpus import Corpus, TileSet, masking_rule
+from enhancer_tools.training.pretrain import Pretrainer
+from enhancer_tools.training.pretrain_settings import PretrainSettings
 from enhancer_tools.training.trainer import Trainer
 
 FIXTURE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "dnabert2_tiny"
@@ -82,6 +95,7 @@ class Plan:
     score_batch: int = 512
     agreement_windows: int = 1000
     overhead_batch: int = 64
+    pretrain_batches: tuple[int, ...] = (64, 128)
     rounds: int = 2  # overhead measurements: alternating rounds, best of each
     threads: int | None = None
 
@@ -89,12 +103,13 @@ class Plan:
 GPU_PLAN = Plan("gpu", lambda vocab: DNABERT2Config(vocab_size=vocab))
 SMOKE_PLAN = Plan("cpu-smoke", lambda vocab: DNABERT2Config.tiny(vocab_size=vocab), tokens=24, batches=(4,), steps=2,
                   warmup=1, windows=16, window_bp=120, score_batch=8, agreement_windows=16, overhead_batch=4,
-                  rounds=1)
+                  pretrain_batches=(4,), rounds=1)
 # CPU proxies: a model small enough to time on two cores, large enough that matmuls dominate
 PROXY_PLAN = Plan("cpu-proxies", lambda vocab: DNABERT2Config(vocab_size=vocab, hidden_size=256, num_hidden_layers=4,
                                                               num_attention_heads=4, intermediate_size=1024),
                   tokens=128, batches=(16,), paths=("sdpa",), steps=8, warmup=2, windows=256, window_bp=500,
-                  score_batch=32, agreement_windows=0, overhead_batch=16, rounds=3, threads=1)
+                  score_batch=32, agreement_windows=0, overhead_batch=16, pretrain_batches=(16,), rounds=3,
+                  threads=1)
 
 
 def synchronize(device: str) -> None:
@@ -256,6 +271,81 @@ def training_overhead(plan: Plan, config: DNABERT2Config, adapter: TokenAdapter,
 
 
 # ----------------------------------------------------------------------------------------------
+# Pretraining
+# ----------------------------------------------------------------------------------------------
+
+
+class RandomSequences:
+    """A synthetic tile source for ``Corpus`` (what ``GenomeSequences`` is to a genome): ``n``
+    random ACGT sequences of ``length`` bp."""
+
+    def __init__(self, n: int, length: int, seed: int) -> None:
+        self.seqs = random_windows(n, length, seed)
+
+    def fetch(self, index: int, start: int, end: int) -> str:
+        return self.seqs[index][start:end]
+
+
+def make_pretrainer(config: DNABERT2Config, tokenizer: Path, batch: int, tokens: int, device: str,
+                    precision: str) -> tuple[Pretrainer, tuple]:
+    """A ``Pretrainer`` built as ``dnabert2-pretrain`` builds it (random-weight DNABERT2ForMaskedLM,
+    the tokenizer's masking rule, its settings) over ``batch`` synthetic training tiles long
+    enough for ``tokens`` tokens each (truncated there), and its first masked micro-batch."""
+    from enhancer_tools.tokenize.encode import load_tokenizer
+
+    torch.manual_seed(0)
+    model = DNABERT2ForMaskedLM(config)
+    width = 8 * tokens  # > 2x the bp per token of any DNABERT-2-like BPE: every tile fills max_tokens
+    n_val = 2
+    source = RandomSequences(batch + n_val, width, seed=6)
+    index = np.arange(batch + n_val)
+    tiles = TileSet(index, np.zeros_like(index), np.full_like(index, width))
+    corpus = Corpus(source, width, width, tiles.take(index[:batch]), tiles.take(index[batch:]))
+    loaded = load_tokenizer(str(tokenizer))
+    settings = PretrainSettings(max_tokens=tokens, batch_size=batch, steps=10**6, eval_every=0, precision=precision,
+                                val_max_tiles=n_val)
+    trainer = Pretrainer(model, corpus, loaded, masking_rule(loaded, config.vocab_size, settings.mask_prob), settings,
+                         seed=1, device=device)
+    return trainer, trainer.micro_batch(0)
+
+
+def time_pretrain_step(trainer: Pretrainer, batch: tuple, device: str, steps: int, warmup: int) -> float:
+    """Seconds per ``Pretrainer.train_step`` (one optimizer step over one micro-batch)."""
+    trainer.model.train()
+    return seconds_per_call(lambda: trainer.train_step([batch]), steps, warmup, device)
+
+
+def pretraining(plan: Plan, config: DNABERT2Config, tokenizer: Path, device: str, precision: str, log) -> list[dict]:
+    rows = []
+    for batch in plan.pretrain_batches:
+        row = {"batch": batch, "tokens": plan.tokens}
+        trainer = None
+        try:
+            trainer, micro = make_pretrainer(config, tokenizer, batch, plan.tokens, device, precision)
+            prep_start = time.perf_counter()
+            for m in range(1, 3):
+                trainer.micro_batch(m)
+            prep = (time.perf_counter() - prep_start) / 2
+            if device.startswith("cuda"):
+                torch.cuda.reset_peak_memory_stats(device)
+            seconds = time_pretrain_step(trainer, micro, device, plan.steps, plan.warmup)
+            real_tokens = int(micro[1].sum())
+            row.update(tokens=int(micro[1].shape[1]), masked_per_step=len(micro[3]),
+                       seq_per_s=round(batch / seconds, 1), tokens_per_s=round(real_tokens / seconds, 1),
+                       seconds_per_step=round(seconds, 5), batch_prep_seconds=round(prep, 5),
+                       peak_memory_mib=round(torch.cuda.max_memory_allocated(device) / 2**20)
+                       if device.startswith("cuda") else None)
+        except Exception as exc:  # one batch size failing (e.g. out of memory) must not lose the others
+            row["error"] = f"{type(exc).__name__}: {exc}"[:300]
+        log(f"pretraining {row}")
+        rows.append(row)
+        trainer = None
+        if device.startswith("cuda"):
+            torch.cuda.empty_cache()
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
 # Scoring
 # ----------------------------------------------------------------------------------------------
 
@@ -413,6 +503,13 @@ def markdown(result: dict) -> str:
         target = f">= {TARGET_TRAIN_SEQ_S:,.0f}" if result["h100_class"] else "-"
         lines.append(f"| {r['path']} | {r['batch']} | {r['tokens']} | {_fmt(r.get('seq_per_s'))} | "
                      f"{_fmt(r.get('peak_memory_mib'))} | {r.get('error') or target} |")
+    lines += ["", "## Pretraining (Pretrainer.train_step, masked LM)", "",
+              "| batch | tokens | seq/s | tokens/s | s/step | host prep s/batch | peak MiB | note |",
+              "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in result.get("pretraining", []):
+        lines.append(f"| {r['batch']} | {r['tokens']} | {_fmt(r.get('seq_per_s'))} | {_fmt(r.get('tokens_per_s'), 0)} | "
+                     f"{_fmt(r.get('seconds_per_step'), 4)} | {_fmt(r.get('batch_prep_seconds'), 4)} | "
+                     f"{_fmt(r.get('peak_memory_mib'))} | {r.get('error') or '-'} |")
     lines += ["", "## Scoring (score-regions' Predictor)", "", "| variant | RC averaging | batch | records/s | target |",
               "|---|---|---:|---:|---|"]
     for r in result.get("scoring", {}).get("rows", []):
@@ -436,7 +533,7 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-STEPS = ("training", "training_overhead", "scoring", "scoring_overhead", "agreement", "flex_parity")
+STEPS = ("training", "training_overhead", "pretraining", "scoring", "scoring_overhead", "agreement", "flex_parity")
 
 
 def run(plan: Plan, device: str, out: Path, steps: tuple[str, ...] = STEPS, log=print) -> dict:
@@ -458,6 +555,7 @@ def run(plan: Plan, device: str, out: Path, steps: tuple[str, ...] = STEPS, log=
               "targets": {"training_seq_per_s": TARGET_TRAIN_SEQ_S, "scoring_records_per_s": TARGET_SCORE_SEQ_S}}
     jobs = {"training": lambda: training(plan, config, adapter, device, log),
             "training_overhead": lambda: training_overhead(plan, config, adapter, device, log),
+            "pretraining": lambda: pretraining(plan, config, tokenizer, device, precision, log),
             "scoring": lambda: scoring(plan, config, tokenizer, device, precision, log),
             "scoring_overhead": lambda: scoring_overhead(plan, config, tokenizer, device, precision, log),
             "agreement": lambda: agreement(plan, config, tokenizer, device, log),

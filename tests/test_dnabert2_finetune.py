@@ -10,7 +10,10 @@ from dnabert2_finetune_helpers import finetune, make_tokenizer
 from synthetic_labelled import make_split
 
 from enhancer_tools.cli.score_regions import main as score_regions
-from enhancer_tools.models.dnabert2 import DNABERT2Config, DNABERT2ForSequenceClassification
+from enhancer_tools.models.dnabert2 import (
+    DNABERT2Config,
+    DNABERT2ForSequenceClassification,
+)
 from enhancer_tools.models.registry import load_model
 
 
@@ -42,7 +45,9 @@ def test_tiny_from_scratch_writes_a_scorable_model_dir(tmp_path, data):
     assert set(metrics["validation"]) >= {"roc_auc", "pr_auc", "best_f1", "threshold", "loss"}
     assert len(metrics["epochs"]) == 1 and metrics["optuna"] is None
     assert metrics["throughput_seqs_per_s"] > 0 and metrics["peak_gpu_memory_mib"] is None
-    assert metrics["hyperparameters"]["learning_rate"] == 1e-3  # the from-scratch default
+    hp = metrics["hyperparameters"]  # the from-scratch defaults
+    assert (hp["learning_rate"], hp["pooling"], hp["scheduler"], hp["rc_augment"]) == (3e-4, "mean", "cosine", True)
+    assert json.loads((out / "config.json").read_text())["classifier_pooling"] == "mean"
     assert not (tmp_path / "m.work").exists()
 
     loaded = load_model(out)

@@ -42,10 +42,10 @@ def test_resume_matches_uninterrupted(tmp_path, caplog):
     work = Path(str(tmp_path / "resumed") + ".work")
     assert not (tmp_path / "resumed").exists() and (work / "checkpoint").is_dir()
     cached = sorted(p.name for p in (work / "cache").glob("tokens-*.npz"))
-    assert len(cached) == 3, cached  # train, its reverse complement, val
+    assert len(cached) == 4, cached  # train and val, each with its reverse complement
     caplog.set_level("INFO", logger="enhancer_tools.models.token_adapter")
     _, resumed = run_tiny_fit(train, val, tmp_path / "resumed", tok, params=params, resume=True)
-    assert sum("read from" in r.getMessage() for r in caplog.records) == 3
+    assert sum("read from" in r.getMessage() for r in caplog.records) == 4
 
     assert resumed["validation"] == full["validation"]
     assert [e["train_loss"] for e in resumed["epochs"]] == [e["train_loss"] for e in full["epochs"]]

@@ -59,7 +59,9 @@ def test_tool_steps_use_current_wrappers_and_mark_connections(workflow):
     for step in tool_steps:
         assert step["tool_version"] == wrappers[step["tool_id"]], step["label"]
         state = json.loads(step["tool_state"])
-        for key in step["input_connections"]:
+        if "when" in step:  # a conditional step: its `when` input gates the step, it is no tool parameter
+            assert step["when"] == "$(inputs.when)" and "when" in step["input_connections"], step["label"]
+        for key in (k for k in step["input_connections"] if k != "when"):
             node = state
             for part in key.split("|"):
                 repeat = re.fullmatch(r"(.+)_(\d+)", part)
@@ -82,3 +84,21 @@ def test_tests_check_labelled_outputs_from_existing_files(workflow):
             if isinstance(value, dict):
                 assert (tests.parent / value["path"]).is_file(), value["path"]
         assert case["outputs"] and set(case["outputs"]) <= labels
+
+
+def test_the_ensemble_steps_are_optional_and_gated_together():
+    """model-ensemble, its scoring and the report that includes it run only with ensemble = true
+    (a boolean input, false by default); every step fed by a gated step is gated too, so no
+    ungated step ever receives a skipped dataset."""
+    wf = json.loads(WORKFLOW.read_text())
+    steps = {s["id"]: s for s in wf["steps"].values()}
+    (flag,) = [s for s in steps.values() if s["label"] == "ensemble"]
+    assert json.loads(flag["tool_state"]) == {"name": "ensemble", "parameter_type": "boolean", "default": False}
+    gated = {s["id"] for s in steps.values() if s.get("when")
+             and s["input_connections"]["when"] == [{"id": flag["id"], "output_name": "output"}]}
+    assert {steps[i]["tool_id"] for i in gated} == {"enhancer_model_ensemble", "enhancer_score_regions",
+                                                    "enhancer_report"}
+    for step in steps.values():
+        sources = {c["id"] for key, conns in step["input_connections"].items() if key != "when" for c in conns}
+        if sources & gated:
+            assert step["id"] in gated, step["label"]

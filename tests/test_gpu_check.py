@@ -38,10 +38,16 @@ def test_cpu_smoke_runs_every_step(tmp_path):
     assert training["flex"]["error"].startswith("skipped")
     assert all(r["records_per_s"] > 0 for r in result["scoring"]["rows"])
     assert result["training_overhead"]["overhead"] is not None and result["scoring_overhead"]["ratio"] > 0
+    (pretraining,) = result["pretraining"]  # the masked-LM optimizer step of dnabert2-pretrain
+    assert "error" not in pretraining, pretraining["error"]
+    assert pretraining["batch"] == gpu_check().SMOKE_PLAN.pretrain_batches[0]
+    assert pretraining["seq_per_s"] > 0 and pretraining["tokens_per_s"] > 0 and pretraining["seconds_per_step"] > 0
+    assert 0 < pretraining["masked_per_step"] < pretraining["batch"] * pretraining["tokens"]
     assert result["agreement"]["random_windows"]["max_abs_dp"] < 0.05
     assert result["flex_parity"]["float32"] < 1e-4
     table = (tmp_path / "gpu-check.md").read_text()
     assert "## Training (Trainer.step)" in table and "torch " + torch.__version__ in table
+    assert "## Pretraining (Pretrainer.train_step, masked LM)" in table
 
 
 def test_the_script_refuses_to_run_without_cuda(tmp_path):

@@ -33,6 +33,10 @@ WIDTH = 500
 EPOCHS = 10
 SITES = 800  # of each kind, sampled (seeded) to keep scoring short
 RATIO = 2.0
+# The CNN the figures above were measured with (the defaults before issue 18). With the issue-18
+# defaults (64 base channels, shift 10) this test ran past its 300 s limit twice on the shared
+# 2-core machine (2 torch threads under load); pinned rather than re-measured.
+CNN = ["--base-channels", "32", "--shift", "0"]
 _IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "R": "[AG]", "Y": "[CT]", "S": "[CG]", "W": "[AT]", "K": "[GT]",
           "M": "[AC]", "N": "[ACGT]"}
 _SWAP = {"A": "G", "C": "T", "G": "A", "T": "C"}  # transitions: a fixed, deterministic ALT
@@ -87,7 +91,7 @@ def test_motif_snvs_change_the_cnn_more_than_snvs_away_from_motifs(tmp_path):
     try:
         result = CliRunner().invoke(enhancernet_train, [
             "--train", str(train), "--val", str(val), "-o", str(tmp_path / "cnn"), "--epochs", str(EPOCHS),
-            "--patience", str(EPOCHS), "--threads", "2", "--seed", "1", "--quiet"], catch_exceptions=False)
+            "--patience", str(EPOCHS), *CNN, "--threads", "2", "--seed", "1", "--quiet"], catch_exceptions=False)
         assert result.exit_code == 0, result.output
         genome = {r.id: r.seq for r in read_fasta(tmp_path / "demo" / "genome.fa")}
         peaks = [(iv.chrom, iv.start + int(iv.fields[9])) for iv in read_intervals(tmp_path / "demo" / "peaks.narrowPeak")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from enhancer_tools.cli.common import force_option, input_file, tool_command, user_settings
+from enhancer_tools.cli.common import (
+    force_option,
+    input_file,
+    tool_command,
+    user_settings,
+)
 from enhancer_tools.cli.trainer_options import request_fields, trainer_options
 from enhancer_tools.models.kinds.enhancernet import EnhancerNetHyperparameters as HP
 
@@ -20,6 +25,7 @@ Example:
 # click parameter -> hyperparameter (the names that differ say their unit)
 TRAINING_OPTIONS = {name: name for name in ("epochs", "batch_size", "learning_rate", "weight_decay", "dropout",
                                             "patience", "rc_share", "rc_augment", "class_weights", "checkpoint_every")}
+TRAINING_OPTIONS.update({"base_channels": "base_channels", "shift": "shift_bp"})
 
 
 @tool_command("enhancernet-train", epilog=EPILOG)
@@ -38,6 +44,10 @@ TRAINING_OPTIONS = {name: name for name in ("epochs", "batch_size", "learning_ra
               help="Stop after this many validations without a better PR-AUC.")
 @click.option("--rc-share/--no-rc-share", default=HP.rc_share, show_default=True,
               help="Score both strands with shared weights and average (strand-symmetric model).")
+@click.option("--base-channels", type=click.IntRange(4), default=HP.base_channels, show_default=True,
+              help="Channels of the first conv block (the next two have 1.5x and 2x as many).")
+@click.option("--shift", type=click.IntRange(0), default=HP.shift_bp, show_default=True,
+              help="Training-time jitter: move each sequence by a random offset of up to this many bp per step.")
 @click.option("--rc-augment", is_flag=True, help="Train on a random strand of each sequence per epoch.")
 @click.option("--class-weights", is_flag=True, help="Weight the loss so both classes count equally.")
 @click.option("--checkpoint-every", type=click.IntRange(0), default=HP.checkpoint_every, show_default=True,

@@ -9,7 +9,8 @@ Refused with a one-line :class:`~enhancer_tools.errors.UserError`, from the cent
 before anything is written: not a zip or a corrupt one; more than ``max_members``
 members; more than ``max_total_bytes`` declared uncompressed; symbolic links and other
 non-regular members; absolute names, ``..`` components, backslashes, drive letters, control
-characters; duplicate names; encrypted members; anything but exactly one model directory.
+characters; duplicate names; encrypted members; anything but exactly one model directory (an
+ensemble's members, model folders in its ``members/`` folder, are part of it).
 While extracting, member bytes are streamed with a running count, so a member that expands past
 its declared size or past the total limit is refused too (lying headers, zip bombs).
 
@@ -43,6 +44,7 @@ DEFAULT_MAX_MEMBERS = 1_000
 # stopping a zip bomb before it fills a job's disk.
 DEFAULT_MAX_TOTAL_BYTES = 20 * 1024**3
 MODEL_MARKER = "config.json"
+ENSEMBLE_MEMBERS = "members"  # an ensemble's model folders inside it (models.ensemble.MEMBERS_FOLDER)
 # Folders some zip tools add beside the content (macOS Finder's resource forks): not extracted.
 IGNORED_TOP_FOLDERS = ("__MACOSX",)
 _CHUNK = 1024 * 1024
@@ -128,6 +130,13 @@ def _declared_member_count(path: str) -> int | None:
     return None if end is None else int(end[index])
 
 
+def _is_ensemble_member(folder: tuple[str, ...], model_dirs: list[tuple[str, ...]]) -> bool:
+    """Whether ``folder`` is ``<model>/members/<member>`` of another model folder: the members an
+    ensemble model (model-ensemble) carries inside it, part of that one model."""
+    return (len(folder) >= 2 and folder[-2] == ENSEMBLE_MEMBERS
+            and any(folder[:-2] == other for other in model_dirs))
+
+
 def _plan(zf: zipfile.ZipFile, zip_path: str, max_members: int, max_total_bytes: int):
     """Check the central directory; return (members to extract as (info, parts), model parts)."""
     infos = zf.infolist()
@@ -165,6 +174,7 @@ def _plan(zf: zipfile.ZipFile, zip_path: str, max_members: int, max_total_bytes:
                 raise UserError(f"member {_show(files[parts[:depth]])} is a file but other "
                                 "members lie inside it; re-create the archive", zip_path)
     model_dirs = sorted(parts[:-1] for parts in files if parts[-1] == MODEL_MARKER)
+    model_dirs = [d for d in model_dirs if not _is_ensemble_member(d, model_dirs)]
     if not model_dirs:
         raise UserError(f"holds no {MODEL_MARKER}, so no model folder; give the zip a training "
                         "tool wrote, or zip a model folder (model.json, config.json, weights) "

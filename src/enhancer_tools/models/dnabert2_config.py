@@ -11,6 +11,9 @@ from typing import Any
 from enhancer_tools.errors import UserError
 
 ATTENTION_IMPLEMENTATIONS = ("eager", "sdpa", "flex")
+# What the classification head reads: the [CLS] state (the released DNABERT-2 head), the mean of
+# the real tokens' states, or the average of both (the same size, so a checkpoint's pooler fits).
+POOLINGS = ("cls", "mean", "cls+mean")
 
 
 def check_attention_implementation(implementation: str, attention_dropout: float) -> None:
@@ -51,6 +54,7 @@ class DNABERT2Config:
     max_position_embeddings: int = 512
     num_labels: int = 2
     id2label: dict[int, str] | None = None
+    classifier_pooling: str = "cls"
     attention_implementation: str = "sdpa"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -67,6 +71,8 @@ class DNABERT2Config:
         if self.hidden_act not in ("gelu", "gelu_python"):
             raise UserError(f"config: hidden_act {self.hidden_act!r} is not supported (DNABERT-2 uses 'gelu')")
         check_attention_implementation(self.attention_implementation, self.attention_probs_dropout_prob)
+        if self.classifier_pooling not in POOLINGS:
+            raise UserError(f"config: classifier_pooling {self.classifier_pooling!r} is not one of {', '.join(POOLINGS)}")
         if self.id2label is not None:
             self.id2label = {int(k): str(v) for k, v in self.id2label.items()}
             if sorted(self.id2label) != list(range(len(self.id2label))):
@@ -109,8 +115,10 @@ class DNABERT2Config:
         """The ``config.json`` contents in the real DNABERT-2 key layout."""
         data: dict[str, Any] = dict(self.extra)
         for f in dataclasses.fields(self):
-            if f.name not in ("extra", "attention_implementation", "id2label", "num_labels"):
+            if f.name not in ("extra", "attention_implementation", "id2label", "num_labels", "classifier_pooling"):
                 data[f.name] = getattr(self, f.name)
+        if self.classifier_pooling != "cls":  # absent means [CLS], as in the released checkpoints
+            data["classifier_pooling"] = self.classifier_pooling
         id2label = self.id2label or {i: f"LABEL_{i}" for i in range(self.num_labels)}
         data["id2label"] = {str(i): label for i, label in sorted(id2label.items())}
         data["label2id"] = {label: i for i, label in sorted(id2label.items())}

@@ -3,7 +3,9 @@
 Design (Basset/DeepSEA family): ``len(channels)`` blocks of Conv1d -> BatchNorm -> ReLU ->
 MaxPool, then dropout, a dense ReLU layer, dropout and one output unit (the positive-class
 log-odds). With ``rc_share`` the same weights score the sequence and its reverse complement
-and the two log-odds are averaged, so the model is strand-symmetric.
+and the two log-odds are averaged, so the model is strand-symmetric. With ``shift`` s > 0, each
+training sequence is moved by a random offset in [-s, s] bp (zero-filled, like padding) at every
+forward pass in training mode (jitter augmentation); scoring (eval mode) never shifts.
 
 One-hot input [B, 4, width], channel order A, C, G, T: N and the other IUPAC ambiguity codes
 are 0.25 in each channel (unknown base); positions outside a shorter sequence are all zeros.
@@ -27,7 +29,7 @@ _PAD = 5
 _ONE_HOT = np.vstack([np.eye(4), np.full((1, 4), 0.25), np.zeros((1, 4))]).astype(np.float32)
 
 DEFAULTS = {"channels": [64, 96, 128], "kernel_sizes": [15, 9, 5], "pool": 4, "dense": 64, "dropout": 0.3,
-            "rc_share": True}
+            "rc_share": True, "shift": 10}
 
 
 @dataclass
@@ -41,10 +43,12 @@ class EnhancerNetConfig:
     dense: int = 64
     dropout: float = 0.3
     rc_share: bool = True
+    shift: int = 10  # training-time jitter in bp (config.json without it: 0, as those models were trained)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "EnhancerNetConfig":
         known = set(cls.__dataclass_fields__)
+        d = {"shift": 0, **d}  # written before the shift option: trained without it
         cfg = cls(**{k: v for k, v in d.items() if k in known})
         if len(cfg.channels) != len(cfg.kernel_sizes) or not cfg.channels:
             raise ValueError("channels and kernel_sizes need the same, non-zero, length")
@@ -105,10 +109,21 @@ class EnhancerNet(nn.Module):
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(config.dropout), nn.Linear(n_flat, config.dense), nn.ReLU(),
                                   nn.Dropout(config.dropout), nn.Linear(config.dense, 1))
 
+    def jitter(self, x: torch.Tensor) -> torch.Tensor:
+        """Each sequence moved by its own random offset in [-shift, shift], zero-filled (global RNG)."""
+        s = int(self.config.shift)
+        batch, channels, width = x.shape
+        padded = nn.functional.pad(x, (s, s))
+        offsets = torch.randint(0, 2 * s + 1, (batch, 1), device=x.device)
+        index = (offsets + torch.arange(width, device=x.device)).unsqueeze(1).expand(batch, channels, width)
+        return padded.gather(2, index)
+
     def score(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)).squeeze(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.config.shift > 0:
+            x = self.jitter(x)
         if self.config.rc_share:
             # Flipping channels (A,C,G,T -> T,G,C,A) and positions is the reverse complement.
             return 0.5 * (self.score(x) + self.score(torch.flip(x, dims=(1, 2))))

@@ -18,6 +18,8 @@ H = TypeVar("H")
 
 # Names older model directories and checkpoints used (provenance.json training_args).
 RENAMED = {"max_length": "max_tokens", "width": "width_bp"}
+SCHEDULERS = ("linear", "cosine", "constant")  # the learning rate after warmup (training.trainer.lr_schedule)
+COSINE_FLOOR = 0.1  # the cosine schedule ends at this share of the peak learning rate
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class TrainingSettings:
     learning_rate: float = 1e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
+    scheduler: str = "linear"  # after warmup: linear decay to 0, cosine decay to a floor, or constant
     grad_accum: int = 1
     max_grad_norm: float = 1.0
     rc_augment: bool = False

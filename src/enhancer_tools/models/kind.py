@@ -47,7 +47,10 @@ class ModelKind:
       ``adapter(hp, cache_dir)`` its TaskAdapter, ``export(model, hp)`` a ModelExport,
       ``encoding_key(hp)`` the settings that change the encoding (encodings are reused across
       trials with the same key);
-    - one-call kinds: ``fit(hp, train_seqs, train_labels, val_seqs, val_labels, seed)`` a DirectFit.
+    - one-call kinds: ``fit(hp, train_seqs, train_labels, val_seqs, val_labels, seed)`` a DirectFit;
+    - ``loads_members``: the kind's model directory holds other model directories (an ensemble);
+      ``load`` then also gets ``load_member``, the registry's ``load_model`` (a kind module may
+      not import the registry: that would be a cycle).
     """
 
     name: str
@@ -59,6 +62,7 @@ class ModelKind:
     export: Callable[[Any, Any], ModelExport] | None = None
     encoding_key: Callable[[Any], Hashable] = lambda hp: None
     fit: Callable[[Any, Sequence[str], Any, Sequence[str], Any, int], DirectFit] | None = None
+    loads_members: bool = False
 
     @property
     def trains_with_torch(self) -> bool:

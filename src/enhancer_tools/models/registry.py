@@ -101,7 +101,8 @@ def load_model(path: str | os.PathLike, device: str = "cpu", precision: str = "f
     config = read_json(config_path)
     prov_path = os.path.join(path, PROVENANCE_JSON)
     prov = read_json(prov_path) if os.path.exists(prov_path) else None
-    scorer = model_kind.load(path, info, config, resolve_device(device), precision)
+    member_loader = {"load_member": load_model} if model_kind.loads_members else {}
+    scorer = model_kind.load(path, info, config, resolve_device(device), precision, **member_loader)
     max_tokens = info.get("max_tokens") or getattr(scorer, "max_tokens", None)
     return LoadedModel(info["kind"], path, info, config, read_calibration(path), info.get("window"), max_tokens,
                        scorer, prov)

@@ -29,13 +29,17 @@ from enhancer_tools.metrics.binary import binary_metrics
 from enhancer_tools.metrics.calibration import calibrate
 from enhancer_tools.models.hyperparameters import as_dict
 from enhancer_tools.models.kind import ModelExport, ModelKind
-from enhancer_tools.models.modeldir import is_model_directory, provenance, save_model_dir
+from enhancer_tools.models.modeldir import (
+    is_model_directory,
+    provenance,
+    save_model_dir,
+)
 from enhancer_tools.models.precision import resolve_device
 from enhancer_tools.seq import reverse_complement
 from enhancer_tools.training import distributed
 from enhancer_tools.training.data import LabelledSet, read_train_val
 from enhancer_tools.training.study import fit_study
-from enhancer_tools.training.trainer import TrainResult, Trainer, seed_everything
+from enhancer_tools.training.trainer import Trainer, TrainResult, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,8 @@ class FitSession:
         """Build and train one model of hyperparameters ``hp``; returns (model, result)."""
         adapter = self.kind.adapter(hp, os.path.join(self.work, "cache"))
         cache = self._encoded.setdefault(self.kind.encoding_key(hp), {})
-        needed = [name for name in ("train", "val") + (("train_rc",) if hp.rc_augment else ()) if name not in cache]
+        needed = [name for name in ("train", "val", "val_rc") + (("train_rc",) if hp.rc_augment else ())
+                  if name not in cache]
         if needed:
             cache.update(self._encode_once(adapter, needed))
         seed_everything(self.req.seed)
@@ -91,8 +96,9 @@ class FitSession:
     def _encode_once(self, adapter, names: list[str]) -> dict:
         """Encode the named sets. Under torchrun rank 0 encodes first (a kind with a cache,
         DNABERT-2's token ids, writes it) while the others wait, then read what it wrote."""
-        seqs = {"train": self.train_set.seqs, "val": self.val_set.seqs,
-                "train_rc": [reverse_complement(s) for s in self.train_set.seqs] if "train_rc" in names else None}
+        sets = {"train": self.train_set, "val": self.val_set}
+        seqs = {name: sets[name].seqs if name in sets else [reverse_complement(s) for s in sets[name[:-3]].seqs]
+                for name in names}
         distributed_run = self.ctx.world_size > 1
         if distributed_run and not self.ctx.is_main:
             distributed.barrier()

@@ -42,7 +42,7 @@ from enhancer_tools.training.mlm_corpus import (
     pad_batch,
 )
 from enhancer_tools.training.pretrain_settings import PretrainSettings
-from enhancer_tools.training.trainer import optimizer_step, param_groups
+from enhancer_tools.training.trainer import lr_schedule, optimizer_step, param_groups
 
 log = logging.getLogger(__name__)
 _PREFETCH = 4  # micro-batches the producer thread prepares ahead
@@ -168,14 +168,7 @@ class Pretrainer:
 
     def _lr_factor(self) -> Callable[[int], float]:
         total = self.total_steps
-        warmup = int(self.settings.warmup_ratio * total)
-
-        def factor(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / (warmup + 1)
-            return max(0.0, (total - step) / max(1, total - warmup))
-
-        return factor
+        return lr_schedule("linear", total, int(self.settings.warmup_ratio * total))
 
     # -- data ---------------------------------------------------------------------------------
 

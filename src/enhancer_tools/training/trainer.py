@@ -30,7 +30,12 @@ import numpy as np
 from enhancer_tools.errors import UserError
 from enhancer_tools.metrics.binary import binary_metrics
 from enhancer_tools.models.adapter import TaskAdapter, take, to_device
-from enhancer_tools.models.hyperparameters import TrainingSettings, as_dict
+from enhancer_tools.models.hyperparameters import (
+    COSINE_FLOOR,
+    SCHEDULERS,
+    TrainingSettings,
+    as_dict,
+)
 from enhancer_tools.models.precision import autocast, enable_tf32, needs_grad_scaler
 from enhancer_tools.models.scorer import TorchScorer, positive_logodds
 from enhancer_tools.seq import reverse_complement
@@ -169,6 +174,25 @@ class _EpochKeys:
         return self.count - self.start
 
 
+def lr_schedule(name: str, total: int, warmup: int) -> Callable[[int], float]:
+    """The learning-rate factor of optimizer step ``step`` (0-based) of ``total``: linear warmup
+    over ``warmup`` steps, then linear decay to 0, cosine decay to ``COSINE_FLOOR``, or constant."""
+    if name not in SCHEDULERS:
+        raise ValueError(f"unknown learning-rate schedule {name!r}; known: {', '.join(SCHEDULERS)}")
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        if name == "constant":
+            return 1.0
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        if name == "cosine":
+            return COSINE_FLOOR + (1 - COSINE_FLOOR) * 0.5 * (1 + math.cos(math.pi * progress))
+        return max(0.0, 1.0 - progress)
+
+    return factor
+
+
 def optimizer_step(optimizer, scheduler, model, max_grad_norm: float, scaler=None) -> None:
     """One optimizer step of accumulated gradients: unscale (fp16), clip, step, advance the
     learning-rate schedule, clear the gradients."""
@@ -218,6 +242,7 @@ class _Encoded:
     fwd: Any
     rc: Any
     val: Any
+    val_rc: Any
     labels: np.ndarray
     lengths: np.ndarray | None
 
@@ -232,7 +257,9 @@ class _Encoded:
             rc = adapter.encode([reverse_complement(s) for s in train_set.seqs]) if rc is None else rc
         val = encoded.get("val")
         val = adapter.encode(val_set.seqs) if val is None else val
-        return cls(fwd, rc, val, train_set.labels.astype(np.float32), adapter.lengths(fwd))
+        val_rc = encoded.get("val_rc")
+        val_rc = adapter.encode([reverse_complement(s) for s in val_set.seqs]) if val_rc is None else val_rc
+        return cls(fwd, rc, val, val_rc, train_set.labels.astype(np.float32), adapter.lengths(fwd))
 
 
 class Trainer:
@@ -241,7 +268,7 @@ class Trainer:
     ``checkpoint_dir``: where checkpoints go (rank 0 writes); ``fingerprint``: what a checkpoint
     must match to be resumed. ``trial``: an Optuna trial that receives validation PR-AUC after
     each validation and may prune the run. ``on_step(step)`` is called after every optimizer step
-    (tests stop a run with it). ``encoded``: pre-encoded {"train", "train_rc", "val"} to reuse.
+    (tests stop a run with it). ``encoded``: pre-encoded {"train", "train_rc", "val", "val_rc"} to reuse.
     """
 
     def __init__(self, model, adapter: TaskAdapter, train_set: LabelledSet, val_set: LabelledSet,
@@ -284,14 +311,7 @@ class Trainer:
     def _lr_factor(self, settings: TrainingSettings) -> Callable[[int], float]:
         n_batches = len(shard(epoch_batches(self.n, 0, settings, self.seed, self.data.lengths), self.ctx))
         total = max(1, math.ceil(n_batches / settings.grad_accum) * settings.epochs)
-        warmup = int(settings.warmup_ratio * total)
-
-        def factor(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / (warmup + 1)
-            return max(0.0, (total - step) / max(1, total - warmup))
-
-        return factor
+        return lr_schedule(settings.scheduler, total, int(settings.warmup_ratio * total))
 
     def _class_weights(self) -> tuple[float, float]:
         if not self.settings.class_weights:
@@ -403,7 +423,7 @@ class Trainer:
         """Validate (sharded over ranks), log, and apply rank 0's early-stopping decision."""
         s = self.state
         self._read_loss()
-        logits = predict_sharded(self.scorer, self.data.val, self.eval_batch_size)
+        logits = self._val_logodds()
         loss_sum, loss_count = map(sum, zip(*distributed.gather_objects((s.loss_sum, s.loss_count))))
         decision = self._decide(epoch_float, logits, loss_sum, loss_count) if self.ctx.is_main else None
         decision = distributed.broadcast_from_main(decision)
@@ -424,6 +444,12 @@ class Trainer:
                 import optuna
 
                 raise optuna.TrialPruned(f"pruned at validation {s.evals} (PR-AUC {decision['value']:.4f})")
+
+    def _val_logodds(self) -> np.ndarray:
+        """Validation log-odds averaged over both strands, as score-regions scores by default, so
+        that early stopping, the threshold and the temperature see the scores users will get."""
+        forward = predict_sharded(self.scorer, self.data.val, self.eval_batch_size)
+        return (forward + predict_sharded(self.scorer, self.data.val_rc, self.eval_batch_size)) / 2
 
     def _decide(self, epoch_float: float, logits: np.ndarray, loss_sum: float, loss_count: int) -> dict:
         metrics = binary_metrics(self.val_set.labels, logits)
@@ -481,7 +507,7 @@ class Trainer:
             self.best_state = _cpu_state(self.model)
         self.model.load_state_dict(self.best_state)
         self.model.eval()
-        val_logits = predict_sharded(self.scorer, self.data.val, self.eval_batch_size)
+        val_logits = self._val_logodds()
         validation = binary_metrics(self.val_set.labels, val_logits)
         peak = torch.cuda.max_memory_allocated(self.device) / 2**20 if self.device.startswith("cuda") else None
         throughput = s.seqs_seen * self.ctx.world_size / s.train_seconds if s.train_seconds > 0 else None

@@ -30,10 +30,13 @@ class EnhancerNetHyperparameters(TrainingSettings):
     warmup_ratio: float = 0.05
     patience: int = 4
     width_bp: int = 1000  # input width: longer sequences centre-cropped, shorter centre-padded
-    base_channels: int = 32
+    # Issue 18: base_channels 32 -> 64 and shift_bp 0 -> 10, chosen on the validation splits of three
+    # open datasets (benchmarks/results/real-data.md); a model directory keeps its own config.json.
+    base_channels: int = 64
     dense: int = 64
     dropout: float = 0.3
     rc_share: bool = True
+    shift_bp: int = 10  # training-time random shift (jitter) of each sequence, in bp
 
 
 def architecture(hp: EnhancerNetHyperparameters):
@@ -43,7 +46,8 @@ def architecture(hp: EnhancerNetHyperparameters):
     b = int(hp.base_channels)
     return EnhancerNetConfig(width=int(hp.width_bp), channels=[b, b * 3 // 2, 2 * b],
                              kernel_sizes=list(DEFAULTS["kernel_sizes"]), pool=int(DEFAULTS["pool"]),
-                             dense=int(hp.dense), dropout=float(hp.dropout), rc_share=bool(hp.rc_share))
+                             dense=int(hp.dense), dropout=float(hp.dropout), rc_share=bool(hp.rc_share),
+                             shift=int(hp.shift_bp))
 
 
 def _build(hp: EnhancerNetHyperparameters):
@@ -65,7 +69,11 @@ def _export(model, hp: EnhancerNetHyperparameters) -> ModelExport:
 
 
 def _load(directory: str, info: dict, config: dict, device: str, precision: str):
-    from enhancer_tools.models.enhancernet import EnhancerNet, EnhancerNetConfig, OneHotAdapter
+    from enhancer_tools.models.enhancernet import (
+        EnhancerNet,
+        EnhancerNetConfig,
+        OneHotAdapter,
+    )
 
     try:
         cfg = EnhancerNetConfig.from_dict(config)
