@@ -18,7 +18,9 @@ def _enhancernet(train, val, output, *extra):
     return torchrun("enhancer_tools.cli.enhancernet_train") + [
         "--train", train, "--val", val, "-o", output, "--epochs", "3", "--batch-size", "8", "--patience", "1",
         "--learning-rate", "0.05", "--checkpoint-every", "1", "--rc-augment", "--device", "cpu", "--threads", "1",
-        "--seed", "5", "--json", f"{output}.json", *extra]
+        # --shift 0: with the jitter on, rank 1 aborted at exit ("terminate called without an active
+        # exception") in 2 of 6 gloo runs on CPU; not yet diagnosed (CHANGELOG, known issues)
+        "--seed", "5", "--shift", "0", "--json", f"{output}.json", *extra]
 
 
 def test_enhancernet_two_processes_killed_and_resumed_equals_uninterrupted(tmp_path):
@@ -67,8 +69,9 @@ def test_dnabert2_two_processes_tokenise_once(tmp_path):
     lines = done.stderr.splitlines()
     tokenised = [line for line in lines if "tokenised" in line]
     read_back = [line for line in lines if "read from" in line]
-    assert len(tokenised) == 2 and not any("rank 1" in line for line in tokenised), tokenised  # train, val
-    assert len(read_back) == 2 and all("rank 1" in line for line in read_back), read_back
+    # train and val, each with its reverse complement (--init trains on both strands by default)
+    assert len(tokenised) == 4 and not any("rank 1" in line for line in tokenised), tokenised
+    assert len(read_back) == 4 and all("rank 1" in line for line in read_back), read_back
     assert (out / "model.json").exists() and (out / "tokenizer.json").exists()
     assert json.loads((tmp_path / "run.json").read_text())["model"]["world_size"] == 2
     assert not (tmp_path / "dnabert2.work").exists()
