@@ -76,6 +76,20 @@ def test_a_foreign_folder_is_never_replaced(tool, tmp_path):
     assert _snapshot(out) == {"notes.txt": b"keep"}
 
 
+@pytest.mark.parametrize("tool", [enhancernet_train, dnabert2_finetune], ids=lambda t: t.__name__)
+def test_a_foreign_folder_named_like_the_work_folder_is_never_used(tool, tmp_path):
+    """A finished run removes OUT.work, so a user's folder of that name is refused, not emptied."""
+    train, val = make_split(tmp_path, n_train=48, n_val=24, length=80)
+    work = tmp_path / "results.work"
+    work.mkdir()
+    (work / "notes.txt").write_text("keep")
+    for extra in ([], ["--force"]):
+        result = CliRunner().invoke(tool.main, _trainer_args(tool, tmp_path / "results", train, val, tmp_path) + extra)
+        assert result.exit_code == 2 and "which no enhancer-tools run wrote there" in result.stderr, result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert _snapshot(work) == {"notes.txt": b"keep"} and not (tmp_path / "results").exists()
+
+
 def test_an_earlier_model_is_replaced_only_with_force(tmp_path):
     train, val = make_split(tmp_path, n_train=48, n_val=24, length=80)
     out = tmp_path / "kmer"

@@ -2,6 +2,9 @@
 but it never removes what the user did not ask it to write.
 
 - An input of the run may not lie inside the output folder or its ``.work`` folder.
+- An existing ``.work`` folder must hold only what the trainers put there (checkpoints, caches,
+  trials): a finished run removes it, so a folder of the user's that happens to have that name
+  is refused instead.
 - An existing, non-empty folder is replaced only when it is an earlier output of the same kind
   (``is_ours``) and the user gave ``--force``; the replacement keeps the old folder until the new
   one is complete (``AtomicOutputs.directory(..., replace=True)``).
@@ -16,6 +19,8 @@ from pathlib import Path
 from enhancer_tools.errors import UserError
 
 WORK_SUFFIX = ".work"
+# What the trainers write in a .work folder: a checkpoint, token caches, a study's trials and lock.
+_WORK_ENTRIES = ("checkpoint", "cache", "trials", ".output.lock")
 
 
 def work_folder(output: str | os.PathLike) -> str:
@@ -47,6 +52,7 @@ def check_output_folder(output: str | os.PathLike, inputs: Iterable, *, force: b
             if resolved == folder or folder in resolved.parents:
                 raise UserError(f"the input {inp} lies inside the output folder {folder}, which this run writes; "
                                 "choose another -o folder", output)
+    _check_work_folder(Path(str(out) + WORK_SUFFIX), output)
     if out.exists() and not out.is_dir():
         raise UserError("-o must name a folder, and a file of that name exists; choose another -o folder", output)
     if not out.is_dir() or not any(out.iterdir()):
@@ -57,3 +63,16 @@ def check_output_folder(output: str | os.PathLike, inputs: Iterable, *, force: b
     if not force:
         raise UserError(f"the folder holds an earlier {what}, which is never replaced without --force (with "
                         "--force the old one is kept until the new one is complete)", output)
+
+
+def _check_work_folder(work: Path, output) -> None:
+    """UserError unless ``work`` is absent or holds only what a trainer writes there."""
+    if not work.exists():
+        return
+    foreign = [] if work.is_dir() else [work.name]
+    if work.is_dir():
+        foreign = [p.name for p in work.iterdir() if p.name not in _WORK_ENTRIES and not p.name.startswith("trial-")]
+    if foreign:
+        raise UserError(f"{work} exists and holds {', '.join(sorted(foreign)[:3])}, which no enhancer-tools run "
+                        "wrote there; a finished run removes that folder, so it is never used: move it or choose "
+                        "another -o folder", output)
