@@ -14,8 +14,9 @@ into MODEL_DIR/members/, so the folder alone is the model: score-regions, explai
 report use it like any model.
 
 \b
-The stack: z = intercept + sum_i w_i * z_i / T_i, where z_i is member i's log-odds and T_i its
-calibration temperature (each member enters as the calibrated log-odds it states). The weights
+The stack: z = intercept + sum_i w_i * z_i / T_i, where z_i is member i's log-odds (averaged over
+both strands, as score-regions scores) and T_i its calibration temperature (each member enters as
+the calibrated log-odds it states). The weights
 are fitted on the labelled validation set; the validation metrics, temperature and threshold of
 the ensemble come from out-of-fold predictions of --folds stratified folds, so they are not
 measured on records the stack was fitted to.
