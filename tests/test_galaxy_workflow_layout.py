@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pysam
 import pytest
 import yaml
 
@@ -37,9 +38,6 @@ def test_workflow_metadata_and_annotations(workflow):
 # Wrappers that are deliberately no step of the classification workflow, and why.
 NOT_IN_WORKFLOW = {
     "enhancer_dnabert2_pretrain": "optional domain adaptation before fine-tuning (hours on a GPU at study scale)",
-    "enhancer_score_variants": "needs a patient's VCF, which the classification workflow has no input for; the "
-                               "optional variant-scoring step (a conditional step) is not added until it is tested "
-                               "in a real Galaxy (issue 21)",
     "enhancer_explain_regions": "interpretation of a trained model, a follow-up to the classification workflow; not "
                                 "added as a workflow step until one is tested in a real Galaxy (issue 20)",
 }
@@ -102,3 +100,44 @@ def test_the_ensemble_steps_are_optional_and_gated_together():
         sources = {c["id"] for key, conns in step["input_connections"].items() if key != "when" for c in conns}
         if sources & gated:
             assert step["id"] in gated, step["label"]
+
+
+def test_the_variant_step_is_optional_and_scores_the_trained_dnabert2():
+    """score-variants runs only with score_variants = true (a boolean input, false by default) and
+    takes its VCF from an optional input, so runs without a VCF are unchanged; it scores with the
+    DNABERT-2 the main report scores, against the workflow's genome; nothing ungated reads it."""
+    wf = json.loads(WORKFLOW.read_text())
+    steps = {s["id"]: s for s in wf["steps"].values()}
+    by_label = {s["label"]: s for s in steps.values()}
+    flag, vcf = by_label["score_variants"], by_label["variants"]
+    assert json.loads(flag["tool_state"]) == {"name": "score_variants", "parameter_type": "boolean", "default": False}
+    vcf_state = json.loads(vcf["tool_state"])
+    assert vcf["type"] == "data_input" and vcf_state["optional"] is True
+    assert set(vcf_state["format"]) == {"vcf", "vcf_bgzip"}
+    (step,) = [s for s in steps.values() if s.get("tool_id") == "enhancer_score_variants"]
+    assert step["when"] == "$(inputs.when)"
+    conns = {key: [(c["id"], c["output_name"]) for c in conn] for key, conn in step["input_connections"].items()}
+    dnabert2 = by_label["dnabert2"]["id"]
+    assert conns == {"model": [(dnabert2, "model")], "variants": [(vcf["id"], "output")],
+                     "reference|genome": [(by_label["genome"]["id"], "output")], "when": [(flag["id"], "output")]}
+    main_scoring = by_label["score_dnabert2"]["input_connections"]["model"]
+    assert [(c["id"], c["output_name"]) for c in main_scoring] == [(dnabert2, "model")]
+    assert json.loads(step["tool_state"])["reference"]["source"] == "history"
+    assert {o["output_name"] for o in step["workflow_outputs"]} == {"annotated", "effects", "rejects"}
+    for other in steps.values():
+        sources = {c["id"] for key, cs in other["input_connections"].items() if key != "when" for c in cs}
+        assert step["id"] not in sources and vcf["id"] not in sources or other is step, other["label"]
+    cases = yaml.safe_load(WORKFLOW.with_name(f"{WORKFLOW.stem}-tests.yml").read_text())
+    assert any(case["job"].get("score_variants") is True and "variants" in case["job"] for case in cases)
+    assert all("variants" not in case["job"] for case in cases if not case["job"].get("score_variants"))
+
+
+def test_the_workflow_test_vcf_matches_the_demo_genome():
+    """The workflow test's VCF: every REF as in the demo genome (case ignored), so every ALT is
+    scored (the test expects no rejects)."""
+    genome = pysam.FastaFile(str(ROOT / "test-data" / "demo_small" / "genome.fa"))
+    vcf = ROOT / "test-data" / "demo_small" / "variants.vcf"
+    records = [line.split("\t") for line in vcf.read_text().splitlines() if not line.startswith("#")]
+    assert len(records) >= 5
+    for chrom, pos, _id, ref, *_ in records:
+        assert genome.fetch(chrom, int(pos) - 1, int(pos) - 1 + len(ref)).upper() == ref.upper(), (chrom, pos)

@@ -23,7 +23,8 @@ Methods (--method):
   ism   every single-base substitution of each region (or its --start/--end slice) scored
         through the model's own scorer (DNABERT-2 re-tokenises each mutant); effect =
         logit(p_mutant) - logit(p_region), p as score-regions computes it (strand-averaged
-        log-odds divided by the calibration temperature). 3 x L sequences per region and strand.
+        log-odds divided by the calibration temperature). 3 x L sequences per region and strand
+        (an EnhancerNet recomputes only the layers' windows each substitution reaches).
   ig    integrated gradients (--steps points) on the one-hot input (CNN) or on the token
         embeddings spread evenly over each token's bases (DNABERT-2), same units as ISM.
   both  both.

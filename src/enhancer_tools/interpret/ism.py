@@ -13,6 +13,8 @@ averages them)::
 
 where p is score-regions' p. All mutants of a region go through the scorer in one call
 (``batch_size`` sequences per forward pass): a 1 kb window costs 3,000 sequences per strand.
+A scorer with ``substitution_logodds`` (EnhancerNet: ``models.enhancernet_ism``) gives the
+same log-odds by recomputing only the layers' windows a substitution reaches, ~10x faster.
 """
 
 from __future__ import annotations
@@ -64,11 +66,23 @@ def ism(model, seq: str, start: int = 0, end: int | None = None, rc_average: boo
     if not 0 <= start < end <= len(seq):
         raise ValueError(f"slice [{start}, {end}) is outside a sequence of {len(seq)} bp")
     temperature = float(model.calibration.temperature)
+    if hasattr(model.scorer, "substitution_logodds"):
+        return _local_ism(model, seq, start, end, rc_average) / temperature
     ref = strand_logodds(model, [seq], rc_average, batch_size)[0]
     seqs, base_idx, pos_idx = mutants(seq, start, end)
     out = np.zeros((4, end - start), dtype=np.float64)
     out[base_idx, pos_idx] = (strand_logodds(model, seqs, rc_average, batch_size) - ref) / temperature
     return out
+
+
+def _local_ism(model, seq: str, start: int, end: int, rc_average: bool) -> np.ndarray:
+    """Δ raw log-odds [4, end - start] from the scorer's own shortcut (both strands like
+    ``strand_logodds``: the reverse strand's table is reversed and complemented back)."""
+    ref, z = model.scorer.substitution_logodds(seq, start, end)
+    if rc_average and not strand_symmetric(model):
+        ref_rc, z_rc = model.scorer.substitution_logodds(reverse_complement(seq), len(seq) - end, len(seq) - start)
+        ref, z = (ref + ref_rc) / 2, (z + z_rc[::-1, ::-1]) / 2
+    return z - ref
 
 
 def hypothetical_from_ism(delta: np.ndarray) -> np.ndarray:

@@ -8,7 +8,6 @@ from enhancer_tools.errors import UserError
 from enhancer_tools.models.hyperparameters import TrainingSettings
 from enhancer_tools.models.kind import ModelExport, ModelKind
 from enhancer_tools.models.modeldir import load_tensors
-from enhancer_tools.models.scorer import TorchScorer
 
 SEARCH_SPACE = {
     "learning_rate": {"low": 3e-4, "high": 5e-3, "log": True},
@@ -74,6 +73,7 @@ def _load(directory: str, info: dict, config: dict, device: str, precision: str)
         EnhancerNetConfig,
         OneHotAdapter,
     )
+    from enhancer_tools.models.enhancernet_ism import EnhancerNetScorer
 
     try:
         cfg = EnhancerNetConfig.from_dict(config)
@@ -81,7 +81,7 @@ def _load(directory: str, info: dict, config: dict, device: str, precision: str)
         model.load_state_dict(load_tensors(directory))
     except (ValueError, TypeError, RuntimeError) as exc:
         raise UserError(f"config.json and model.safetensors do not describe an EnhancerNet: {exc}", directory) from None
-    return TorchScorer(model, OneHotAdapter(cfg.width), device, precision)
+    return EnhancerNetScorer(model, OneHotAdapter(cfg.width), device, precision)
 
 
 KIND = ModelKind(name="enhancernet", hyperparameters=EnhancerNetHyperparameters, load=_load,
