@@ -100,3 +100,53 @@ def test_trim_keeps_the_strongest_core_of_two_spaced_motifs():
     one = np.zeros((4, 10))
     one[1, 4] = 1.0
     assert trim_to_core(np.full((4, 10), 0.25), one)[1].shape == (4, 6)
+
+
+@pytest.mark.parametrize("method", ["ism", "ig"])
+def test_bed_input_writes_a_bigwig_of_each_bases_contribution(tmp_path, method):
+    """Each base of each window carries its reference base's contribution; overlapping windows
+    (peak1 and peak3) are averaged; windows are forward strand whatever the BED strand."""
+    pyBigWig = pytest.importorskip("pyBigWig")
+    from enhancer_tools.interpret.ism import hypothetical_from_ism
+    from enhancer_tools.interpret.tracks import base_values
+
+    genome = tmp_path / "genome.fa"
+    write_genome(genome, n_block=None)
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chr1\t100\t180\tpeak1\t0\t+\nchr1\t120\t200\tpeak3\t0\t+\nchr2\t300\t380\tpeak2\t0\t-\n")
+    model = make_cnn_dir(tmp_path / "m", width=60)
+    out = tmp_path / "o"
+    result = run_explain(["--model", model, "--bed", bed, "--genome", genome, "-o", out, "-q", "--plots", "0",
+                          "--method", method, "--steps", "4"])
+    assert result.exit_code == 0, result.output
+    data = np.load(out / "attributions.npz", allow_pickle=True)
+    per_base = {}
+    for rid, seq, values in zip(data["ids"], data["sequences"], data[method]):
+        values = hypothetical_from_ism(values) if method == "ism" else values
+        per_base[str(rid)] = base_values(values, str(seq))
+    regions = {str(rid): str(seq) for rid, seq in zip(data["ids"], data["sequences"])}
+    assert len(regions) == 3
+    bw = pyBigWig.open(str(out / f"attributions.{method}.bw"))
+    try:
+        assert bw.chroms("chr1") and bw.chroms("chr2")
+        track1 = np.array(bw.values("chr1", 0, 300), dtype=float)
+        track2 = np.array(bw.values("chr2", 250, 450), dtype=float)
+    finally:
+        bw.close()
+    starts = {"peak1": 110, "peak3": 130, "peak2": 310}  # 60 bp windows centred on the 80 bp regions
+    expected1 = np.full(300, np.nan)
+    a, b = per_base["peak1"], per_base["peak3"]
+    expected1[110:170] = a
+    expected1[130:190] = np.where(np.isnan(expected1[130:190]), b, (expected1[130:190] + b) / 2)
+    np.testing.assert_allclose(track1, expected1, rtol=1e-5, atol=1e-6)
+    expected2 = np.full(200, np.nan)
+    expected2[starts["peak2"] - 250:starts["peak2"] - 250 + 60] = per_base["peak2"]
+    np.testing.assert_allclose(track2, expected2, rtol=1e-5, atol=1e-6)
+
+
+def test_fasta_input_writes_no_bigwig(tmp_path):
+    model = make_cnn_dir(tmp_path / "m", width=40)
+    fa = write_fasta(tmp_path / "in.fa", [("r1", 1, random_seq(random.Random(1), 40))])
+    result = run_explain(["--model", model, "--fasta", fa, "-o", tmp_path / "o", "-q", "--plots", "0"])
+    assert result.exit_code == 0, result.output
+    assert not list((tmp_path / "o").glob("*.bw"))

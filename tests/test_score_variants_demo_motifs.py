@@ -7,10 +7,13 @@ the offsets, so the instances are found by their consensus (both strands, exact 
 near the summit; control SNVs lie 200-450 bp from the summit, at least 25 bp from any match of
 any motif (GATA6's short WGATAR included). ALT = the transition of REF.
 
-Measured (seed 1, all sites): the CNN of `make demo` (1 kb, 4 epochs) 1.65; this test's CNN
-(500 bp, 10 epochs, validation ROC-AUC 0.97) 2.32, motif 0.75 vs control 0.32 (TCF7L2 and
-HNF4A sites 0.9, CDX2 0.66, AP-1 0.57). The issue asks for 3; no CNN trainable within a test's
-budget reached it, so the test holds the measured level with a margin: RATIO.
+The CNN: enhancernet-train's defaults on the demo at 500 bp, 10 epochs (the shared ``demo_cnn``
+fixture), three seeds, because the ratio depends on the seed. Measured (800 sites of each kind,
+2-core AMD EPYC): seeds 1, 2, 3 give 3.23, 3.09, 2.85 (mean 3.06; motif ~1.0, control ~0.3);
+with 20 epochs 3.06, 3.20, 2.68; with 15 epochs and early stopping 2.15, 2.98, 4.79; `make demo`'s
+CNN (1 kb, 4 epochs) 1.78 and 1.91 (seeds 1, 2). The issue asks for 3: the mean over seeds
+reaches it here, single seeds do not always; the test holds the measured level with a margin
+(MEAN_RATIO, MIN_RATIO).
 """
 
 import random
@@ -19,24 +22,18 @@ import re
 import pytest
 import torch
 from click.testing import CliRunner
-from demo_labelled import make_demo_split
 from score_helpers import read_tsv
 
-from enhancer_tools.cli.enhancernet_train import main as enhancernet_train
 from enhancer_tools.cli.score_variants import main as score_variants
 from enhancer_tools.demo import MOTIFS
 from enhancer_tools.io.fasta import read_fasta
 from enhancer_tools.io.intervals import read_intervals
 from enhancer_tools.seq import reverse_complement
 
-WIDTH = 500
-EPOCHS = 10
 SITES = 800  # of each kind, sampled (seeded) to keep scoring short
-RATIO = 2.0
-# The CNN the figures above were measured with (the defaults before issue 18). With the issue-18
-# defaults (64 base channels, shift 10) this test ran past its 300 s limit twice on the shared
-# 2-core machine (2 torch threads under load); pinned rather than re-measured.
-CNN = ["--base-channels", "32", "--shift", "0"]
+SEEDS = (1, 2, 3)
+MEAN_RATIO = 2.8
+MIN_RATIO = 2.4
 _IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "R": "[AG]", "Y": "[CT]", "S": "[CG]", "W": "[AT]", "K": "[GT]",
           "M": "[AC]", "N": "[ACGT]"}
 _SWAP = {"A": "G", "C": "T", "G": "A", "T": "C"}  # transitions: a fixed, deterministic ALT
@@ -84,35 +81,42 @@ def _write_vcf(path, snvs) -> None:
                       for i, (chrom, pos, ref) in enumerate(sorted(snvs)))
 
 
+def _mean_abs_dlogit(path) -> float:
+    header, rows = read_tsv(path)
+    values = [abs(float(r[header.index("dlogit")])) for r in rows]
+    return sum(values) / len(values)
+
+
 @pytest.mark.slow
-def test_motif_snvs_change_the_cnn_more_than_snvs_away_from_motifs(tmp_path):
-    train, val = make_demo_split(tmp_path, width=WIDTH)
-    threads = torch.get_num_threads()
-    try:
-        result = CliRunner().invoke(enhancernet_train, [
-            "--train", str(train), "--val", str(val), "-o", str(tmp_path / "cnn"), "--epochs", str(EPOCHS),
-            "--patience", str(EPOCHS), *CNN, "--threads", "2", "--seed", "1", "--quiet"], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        genome = {r.id: r.seq for r in read_fasta(tmp_path / "demo" / "genome.fa")}
-        peaks = [(iv.chrom, iv.start + int(iv.fields[9])) for iv in read_intervals(tmp_path / "demo" / "peaks.narrowPeak")
-                 if int(iv.fields[9]) >= 0 and 600 < iv.start + int(iv.fields[9]) < len(genome[iv.chrom]) - 600]
-        motif, control = _variants(genome, peaks)
-        assert len(motif) == SITES and len(control) == SITES
-        for name, snvs in (("motif", motif), ("control", control)):
-            _write_vcf(tmp_path / f"{name}.vcf", snvs)
-            result = CliRunner().invoke(score_variants, [
-                "--model", str(tmp_path / "cnn"), "--vcf", str(tmp_path / f"{name}.vcf"), "-g",
-                str(tmp_path / "demo" / "genome.fa"), "-o", str(tmp_path / f"{name}.vcf.gz"), "--tsv",
-                str(tmp_path / f"{name}.tsv"), "-j", "2", "--quiet"], catch_exceptions=False)
-            assert result.exit_code == 0, result.output
-    finally:
-        torch.set_num_threads(threads)
-    mean = {}
-    for name in ("motif", "control"):
-        header, rows = read_tsv(tmp_path / f"{name}.tsv")
-        values = [abs(float(r[header.index("dlogit")])) for r in rows]
-        mean[name] = sum(values) / len(values)
-    ratio = mean["motif"] / mean["control"]
-    print(f"mean |dlogit|: motif {mean['motif']:.4f} ({len(motif)}), control {mean['control']:.4f} ({len(control)}), "
-          f"ratio {ratio:.2f}")
-    assert ratio >= RATIO
+@pytest.mark.timeout(1200)  # three CNN trainings (shared with the explain-regions target) and 4,800 windows
+def test_motif_snvs_change_the_cnn_more_than_snvs_away_from_motifs(tmp_path, demo_cnn):
+    folder, _ = demo_cnn(SEEDS[0])
+    genome = {r.id: r.seq for r in read_fasta(folder / "demo" / "genome.fa")}
+    peaks = [(iv.chrom, iv.start + int(iv.fields[9])) for iv in read_intervals(folder / "demo" / "peaks.narrowPeak")
+             if int(iv.fields[9]) >= 0 and 600 < iv.start + int(iv.fields[9]) < len(genome[iv.chrom]) - 600]
+    motif, control = _variants(genome, peaks)
+    assert len(motif) == SITES and len(control) == SITES
+    _write_vcf(tmp_path / "motif.vcf", motif)
+    _write_vcf(tmp_path / "control.vcf", control)
+    ratios = []
+    for seed in SEEDS:
+        _, model = demo_cnn(seed)
+        mean = {}
+        threads = torch.get_num_threads()
+        try:
+            for name in ("motif", "control"):
+                tsv = tmp_path / f"{name}{seed}.tsv"
+                result = CliRunner().invoke(score_variants, [
+                    "--model", str(model), "--vcf", str(tmp_path / f"{name}.vcf"), "-g", str(folder / "demo" / "genome.fa"),
+                    "-o", str(tmp_path / f"{name}{seed}.vcf.gz"), "--tsv", str(tsv), "-j", "2", "--quiet"],
+                    catch_exceptions=False)
+                assert result.exit_code == 0, result.output
+                mean[name] = _mean_abs_dlogit(tsv)
+        finally:
+            torch.set_num_threads(threads)
+        ratios.append(mean["motif"] / mean["control"])
+        print(f"seed {seed}: mean |dlogit| motif {mean['motif']:.4f}, control {mean['control']:.4f} "
+              f"({SITES} each), ratio {ratios[-1]:.2f}")
+    print(f"mean ratio over seeds {sum(ratios) / len(ratios):.2f}")
+    assert sum(ratios) / len(ratios) >= MEAN_RATIO
+    assert min(ratios) >= MIN_RATIO

@@ -40,7 +40,9 @@ Outputs in OUT_DIR (all or nothing; an existing non-empty folder is refused unle
 earlier explain-regions output and --force is given): attributions.npz (ids, sequences,
 offset, [4, L] arrays per method, A C G T), regions.tsv, ism.tsv (id position ref alt
 delta_logodds; 1-based positions), motifs.tsv, images/ (logos PNG+SVG, region tracks),
-summary.html, explain_regions_mqc.json (MultiQC custom content), explain_regions.json.
+summary.html, explain_regions_mqc.json (MultiQC custom content), explain_regions.json; with
+--bed and --genome also attributions.ism.bw / attributions.ig.bw (each base's contribution on
+the genome, overlapping windows averaged; needs pyBigWig).
 """
 
 EPILOG = """\

@@ -60,6 +60,7 @@ class Explained:
     ism: list[np.ndarray] = field(default_factory=list)
     ig: list[np.ndarray] = field(default_factory=list)
     ig_hypothetical: list[np.ndarray] = field(default_factory=list)
+    regions: list | None = None  # genome coordinates of each region (--bed), for the bigWig tracks
 
 
 def is_explain_folder(folder) -> bool:
@@ -87,8 +88,9 @@ def explain_regions(run: RunInfo, req: ExplainRequest) -> None:
     if req.method in ("ig", "both"):
         require_gradients(model)
     with tempfile.TemporaryDirectory(prefix="explain-regions-") as tmp:
-        ids, seqs = _regions(run, req, model, tmp)
+        ids, seqs, regions = _regions(run, req, model, tmp)
     result = _explain(req, model, ids, seqs)
+    result.regions = regions
     patterns = _motifs(req, result, motif_db) if req.modisco else []
     with AtomicOutputs() as out:
         folder = out.directory(req.output, replace=req.force)
@@ -143,8 +145,9 @@ def _read_records(run: RunInfo, req: ExplainRequest, model, tmp: str) -> list:
     return list(source.records())
 
 
-def _regions(run: RunInfo, req: ExplainRequest, model, tmp: str) -> tuple[list[str], list[str]]:
-    """The regions to explain: all, those of --ids, or the --top N by score; checked for length."""
+def _regions(run: RunInfo, req: ExplainRequest, model, tmp: str) -> tuple[list[str], list[str], list | None]:
+    """The regions to explain: all, those of --ids, or the --top N by score; checked for length.
+    Also their genome coordinates (``Region``s) when they were cut from --bed, else None."""
     from enhancer_tools.interpret.ism import strand_logodds
 
     records = _read_records(run, req, model, tmp)
@@ -167,7 +170,18 @@ def _regions(run: RunInfo, req: ExplainRequest, model, tmp: str) -> tuple[list[s
         z = strand_logodds(model, [r.seq for r in records], req.rc_average, req.batch_size)
         order = np.argsort(-z, kind="stable")[:req.top]
         records = [records[i] for i in sorted(order)]
-    return [r.id for r in records], [r.seq for r in records]
+    regions = [_genome_region(r) for r in records] if req.bed else None
+    return [r.id for r in records], [r.seq for r in records], regions
+
+
+def _genome_region(record):
+    """The window's genome coordinates (forward strand, as --bed windows are cut) when they span
+    exactly the record's bases, else None."""
+    from enhancer_tools.io.dataset import Region
+
+    if record.chrom is None or record.end - record.start != len(record.seq):
+        return None
+    return Region(record.chrom, record.start, record.end, "+")
 
 
 def _slice(req: ExplainRequest, seqs: list[str]) -> tuple[int, int | None]:
@@ -240,6 +254,8 @@ def _write(run: RunInfo, req: ExplainRequest, model, result: Explained, patterns
         with open(os.path.join(folder, "explain_regions_mqc.json"), "w", encoding="utf-8") as fh:
             tables.write_multiqc(fh, patterns)
         pattern_files = html.draw_pattern_logos(patterns, images)
+    if result.regions and any(result.regions):
+        _genome_tracks(req, result, folder)
     region_files = _region_tracks(result, images, req.plots)
     info = {"model": req.model_dir, "kind": model.kind, "regions": len(result.ids), "method": req.method,
             "rc_average": req.rc_average, "effects": "calibrated log-odds (divided by the temperature "
@@ -250,6 +266,27 @@ def _write(run: RunInfo, req: ExplainRequest, model, result: Explained, patterns
         fh.write(page)
     with open(os.path.join(folder, MARKER), "w", encoding="utf-8") as fh:
         json.dump({"tool": "explain-regions", "version": __version__, **info}, fh, indent=1)
+
+
+def _genome_tracks(req: ExplainRequest, result: Explained, folder: str) -> None:
+    """attributions.<method>.bw: each base's contribution on the genome (see interpret.tracks);
+    skipped with a warning where pyBigWig is not installed (it is an optional dependency)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyBigWig") is None:
+        log.warning("no bigWig tracks of the attributions: pyBigWig is not installed (pip install pyBigWig)")
+        return
+    from enhancer_tools.genome.reference import chrom_sizes, open_genome
+    from enhancer_tools.interpret.ism import hypothetical_from_ism
+    from enhancer_tools.interpret.tracks import base_values, genome_track, write_bigwig
+
+    with open_genome(req.genome) as genome:
+        sizes = chrom_sizes(genome)
+    for name, arrays in (("ism", [hypothetical_from_ism(d) for d in result.ism]), ("ig", result.ig)):
+        if arrays:
+            per_base = [base_values(a, seq[result.offset:result.offset + a.shape[1]]) for a, seq in zip(arrays, result.seqs)]
+            write_bigwig(os.path.join(folder, f"attributions.{name}.bw"),
+                         genome_track(result.regions, per_base, result.offset, sizes), sizes)
 
 
 def _region_tracks(result: Explained, images: str, n: int) -> list[tuple[str, str]]:

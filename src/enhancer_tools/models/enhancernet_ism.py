@@ -62,70 +62,85 @@ class EnhancerNetScorer(TorchScorer):
         return ref, out
 
 
-def _blocks(net) -> list[tuple[nn.Conv1d, nn.Module, int]]:
-    """(conv, batchnorm + relu, pool size) of each feature block."""
+def _blocks(net) -> list[tuple[torch.Tensor, torch.Tensor, int]]:
+    """(weight, bias, pool size) of each feature block, its eval-mode BatchNorm folded into the
+    convolution (an affine map per channel), so a block is conv -> ReLU -> max-pool."""
     layers = list(net.features)
     blocks = []
     for i in range(0, len(layers), 4):
-        conv, bn, relu, pool = layers[i:i + 4]
-        blocks.append((conv, nn.Sequential(bn, relu), int(pool.kernel_size)))
+        conv, bn, _, pool = layers[i:i + 4]
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+        blocks.append((conv.weight * scale[:, None, None], (bias - bn.running_mean) * scale + bn.bias,
+                       int(pool.kernel_size)))
     return blocks
 
 
 def _mutant_logodds(net, x: torch.Tensor, positions: torch.Tensor, alts: torch.Tensor, batch_size: int) -> np.ndarray:
     """Log-odds of ``x`` [4, W] with base ``alts[i]`` (one-hot row) at ``positions[i]``, as the
     model's forward gives them (both strands averaged when it shares weights across strands)."""
-    forward = _activations(net, x)
+    blocks = _blocks(net)
+    forward = _activations(blocks, x)
     if net.config.rc_share:  # the reverse strand: flipped positions, complemented bases (ACGT -> TGCA)
-        reverse = _activations(net, torch.flip(x, dims=(0, 1)))
+        reverse = _activations(blocks, torch.flip(x, dims=(0, 1)))
     outs = []
     for i in range(0, len(positions), batch_size):
         pos, alt = positions[i:i + batch_size], alts[i:i + batch_size]
-        z = _strand_scores(net, forward, pos, alt)
+        z = _strand_scores(net, blocks, forward, pos, alt)
         if net.config.rc_share:
-            z = 0.5 * (z + _strand_scores(net, reverse, x.shape[1] - 1 - pos, torch.flip(alt, dims=(1,))))
+            z = 0.5 * (z + _strand_scores(net, blocks, reverse, x.shape[1] - 1 - pos, torch.flip(alt, dims=(1,))))
         outs.append(z.float().cpu().numpy())
     return np.concatenate(outs).astype(np.float64)
 
 
-def _activations(net, x: torch.Tensor) -> list[torch.Tensor]:
-    """The input [4, W] and each feature block's output for one unmutated sequence."""
-    refs, h = [x], x[None]
-    for conv, act, pool in _blocks(net):
-        h = nn.functional.max_pool1d(act(conv(h)), pool)
-        refs.append(h[0])
-    return refs
+def _activations(blocks: list, x: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(block input [C, L], its convolution [C', L]) of each feature block, then (final map, None),
+    for one unmutated sequence ``x`` [4, W]."""
+    out, h = [], x
+    for weight, bias, pool in blocks:
+        y = nn.functional.conv1d(h[None], weight, bias, padding=weight.shape[2] // 2)[0]
+        out.append((h, y))
+        h = nn.functional.max_pool1d(torch.relu(y[None]), pool)[0]
+    return [*out, (h, None)]
 
 
-def _strand_scores(net, refs: list[torch.Tensor], pos: torch.Tensor, alt: torch.Tensor) -> torch.Tensor:
-    """``net.score`` of each mutant of one strand (``refs``: its ``_activations``), recomputing
-    only windows around the change."""
-    device = refs[0].device
-    m = len(pos)
-    start, values = pos, alt[:, :, None]  # changed stretch [start, start + n) and its values [m, C, n]
-    for (conv, act, pool), ref in zip(_blocks(net), refs[:-1]):
-        k, pad = conv.kernel_size[0], conv.padding[0]
-        n = values.shape[2]
-        n_out = (n + k - 1 + pool - 2) // pool + 1  # pooled positions any alignment can touch
+def _window(ref: torch.Tensor, first: torch.Tensor, length: int) -> torch.Tensor:
+    """[m, C, length]: ``ref`` [C, L] at positions first[i] + 0..length-1, zero outside [0, L)."""
+    margin = length + int(first.abs().max()) if len(first) else 0
+    slabs = nn.functional.pad(ref, (margin, margin)).unfold(1, length, 1).transpose(0, 1)  # a view [L', C, length]
+    return slabs.index_select(0, first + margin)
+
+
+def _strand_scores(net, blocks: list, refs: list, pos: torch.Tensor, alt: torch.Tensor) -> torch.Tensor:
+    """``net.score`` of each mutant of one strand (``blocks``: ``_blocks(net)``; ``refs``: the
+    strand's ``_activations``).
+
+    Convolution is linear, so a block's mutant convolution is the reference's plus the
+    convolution of the input's change, which is non-zero on a few positions only (computed by
+    ``conv_transpose1d``: work in proportion to those positions). Around it, BatchNorm, ReLU and
+    max-pooling run on whole pooling windows of the mutant's convolution."""
+    start = pos  # changed stretch [start, start + n) of the block input
+    delta = alt[:, :, None] - _window(refs[0][0], pos, 1)  # its change [m, C, n]
+    for (weight, _, pool), (_, conv_out), (next_in, _) in zip(blocks, refs[:-1], refs[1:]):
+        k = weight.shape[2]
+        pad = k // 2
+        n = delta.shape[2]
+        changed = nn.functional.conv_transpose1d(delta, weight.transpose(0, 1).flip(2))  # [m, C', n + k - 1]
         first = torch.div(start - pad, pool, rounding_mode="floor")  # first pooled position touched
-        span = pool * n_out + k - 1  # block input the window needs
-        lo = pool * first - pad
-        margin = span + k + pool
-        padded = nn.functional.pad(ref, (margin, margin))
-        index = (lo + margin)[:, None] + torch.arange(span, device=device)
-        window = padded[:, index].permute(1, 0, 2).contiguous()  # [m, C, span]
-        splice = (start - lo)[:, None, None] + torch.arange(n, device=device)
-        window.scatter_(2, splice.expand(m, window.shape[1], n), values)
-        h = nn.functional.conv1d(window, conv.weight, conv.bias)
-        values = nn.functional.max_pool1d(act(h), pool)
-        start = first
-        real = ref.shape[1] // pool  # length of this block's output
-        where = start[:, None] + torch.arange(n_out, device=device)
+        n_out = (n + k - 1 + pool - 2) // pool + 1  # pooled positions any alignment can touch
+        mutant = _window(conv_out, pool * first, pool * n_out)
+        offset = (start - pad - pool * first)[:, None, None] + torch.arange(n + k - 1, device=pos.device)
+        mutant.scatter_add_(2, offset.expand(-1, mutant.shape[1], -1), changed)
+        values = nn.functional.max_pool1d(torch.relu(mutant), pool)
+        real = conv_out.shape[1] // pool
+        where = first[:, None] + torch.arange(n_out, device=pos.device)
         values = values * ((where >= 0) & (where < real))[:, None, :].to(values.dtype)
-    final = refs[-1]
-    n = values.shape[2]
-    margin = n
-    full = nn.functional.pad(final, (margin, margin)).expand(m, -1, -1).clone()
-    splice = (start + margin)[:, None, None] + torch.arange(n, device=device)
-    full.scatter_(2, splice.expand(m, full.shape[1], n), values)
+        start = first
+        delta = values - _window(next_in, first, n_out)
+    final = refs[-1][0]
+    n = delta.shape[2]
+    margin = n + int(start.abs().max())
+    full = nn.functional.pad(final, (margin, margin)).expand(len(pos), -1, -1).clone()
+    index = (start + margin)[:, None, None] + torch.arange(n, device=pos.device)
+    full.scatter_add_(2, index.expand(-1, full.shape[1], -1), delta)
     return net.head(full[:, :, margin:margin + final.shape[1]]).squeeze(1)
