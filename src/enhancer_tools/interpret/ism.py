@@ -14,7 +14,7 @@ averages them)::
 where p is score-regions' p. All mutants of a region go through the scorer in one call
 (``batch_size`` sequences per forward pass): a 1 kb window costs 3,000 sequences per strand.
 A scorer with ``substitution_logodds`` (EnhancerNet: ``models.enhancernet_ism``) gives the
-same log-odds by recomputing only the layers' windows a substitution reaches, ~10x faster.
+same log-odds by recomputing only the layers' windows a substitution reaches, ~20x faster.
 """
 
 from __future__ import annotations

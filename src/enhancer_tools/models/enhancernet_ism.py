@@ -3,12 +3,14 @@
 A substitution at input position p changes the first convolution's output only within its
 kernel's reach of p, the pooled map only over the pooling windows that touch that stretch, and
 so on: after three Conv -> BatchNorm -> ReLU -> MaxPool blocks, a handful of the final map's
-positions. Each block is therefore run on a short window around the changed stretch, taken
-from the reference sequence's own activations with the changed values spliced in; the dense
-head then sees the reference's final map with the changed positions replaced. This is the
-idea of fastISM (Nair et al. 2022, also tangermeme's default), written for this one
-architecture so that the numbers equal scoring every mutant in full (same model, same
-arithmetic up to float rounding; ``tests/test_enhancernet_ism.py`` checks it).
+positions. Convolution is linear, so each block's mutant convolution is the reference's plus
+the convolution of the change of its input, which is non-zero on a few positions only
+(``conv_transpose1d`` of the change: work in proportion to those positions); BatchNorm (eval
+mode, an affine map per channel) is folded into the convolution's weights; ReLU and max-pooling
+then run on the pooling windows the change touches. The dense head sees the reference's final
+map with those positions replaced. This is the idea of fastISM (Nair et al. 2022, also
+tangermeme's default), written for this one architecture so that the numbers equal scoring
+every mutant in full (up to float rounding; ``tests/test_enhancernet_ism.py`` checks it).
 
 Windows have one fixed length per block (the longest any alignment to the pooling grid
 needs), so all mutants of a batch share one tensor shape; positions outside the real map
@@ -113,12 +115,7 @@ def _window(ref: torch.Tensor, first: torch.Tensor, length: int) -> torch.Tensor
 
 def _strand_scores(net, blocks: list, refs: list, pos: torch.Tensor, alt: torch.Tensor) -> torch.Tensor:
     """``net.score`` of each mutant of one strand (``blocks``: ``_blocks(net)``; ``refs``: the
-    strand's ``_activations``).
-
-    Convolution is linear, so a block's mutant convolution is the reference's plus the
-    convolution of the input's change, which is non-zero on a few positions only (computed by
-    ``conv_transpose1d``: work in proportion to those positions). Around it, BatchNorm, ReLU and
-    max-pooling run on whole pooling windows of the mutant's convolution."""
+    strand's ``_activations``; see the module docstring)."""
     start = pos  # changed stretch [start, start + n) of the block input
     delta = alt[:, :, None] - _window(refs[0][0], pos, 1)  # its change [m, C, n]
     for (weight, _, pool), (_, conv_out), (next_in, _) in zip(blocks, refs[:-1], refs[1:]):
