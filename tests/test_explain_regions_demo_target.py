@@ -4,8 +4,8 @@ gives tfmodisco-lite patterns whose JASPAR 2024 matches (top 3, q < 0.05) cover 
 the 5 planted factor families; and ISM effects inside planted motif instances are larger than
 in their flanks (the test prints the ratio).
 
-The CNN is the shared ``demo_cnn`` fixture (enhancernet-train's defaults, 500 bp windows: the
-planted clusters span at most 300 bp around the summit; 10 epochs, seed 1). modisco runs on
+The CNN comes from conftest.py's ``demo_cnn`` fixture: enhancernet-train's defaults, 500 bp
+windows (the planted clusters span at most 300 bp around the summit), 10 epochs, seed 1. modisco runs on
 integrated gradients (16 steps) of every positive of the training and validation splits (the
 motifs a model learned are read from the sequences it learned them on, as TF-MoDISco is used
 on all peaks), ISM on the central 300 bp of the 50 top-scoring validation positives.

@@ -7,13 +7,13 @@ the offsets, so the instances are found by their consensus (both strands, exact 
 near the summit; control SNVs lie 200-450 bp from the summit, at least 25 bp from any match of
 any motif (GATA6's short WGATAR included). ALT = the transition of REF.
 
-The CNN: enhancernet-train's defaults on the demo at 500 bp, 10 epochs (the shared ``demo_cnn``
-fixture), three seeds, because the ratio depends on the seed. Measured (800 sites of each kind,
-2-core AMD EPYC): seeds 1, 2, 3 give 3.23, 3.09, 2.85 (mean 3.06; motif ~1.0, control ~0.3);
-with 20 epochs 3.06, 3.20, 2.68; with 15 epochs and early stopping 2.15, 2.98, 4.79; `make demo`'s
-CNN (1 kb, 4 epochs) 1.78 and 1.91 (seeds 1, 2). The issue asks for 3: the mean over seeds
-reaches it here, single seeds do not always; the test holds the measured level with a margin
-(MEAN_RATIO, MIN_RATIO).
+The CNN: enhancernet-train's defaults trained on the demo's 1 kb summit windows for 10 epochs
+without early stopping (the shared ``demo_cnn`` fixture), seeds 1 and 2. Measured (800 sites of
+each kind, 2-core AMD EPYC): seeds 1, 2, 3 give 3.48, 3.53, 4.28 (motif ~1.0, control ~0.27).
+The ratio depends on the training: the same CNN at 500 bp gave 3.23 / 3.09 / 2.85 (10 epochs)
+and 3.06 / 3.20 / 2.68 (20); 15 epochs with early stopping 2.15 / 2.98 / 4.79; `make demo`'s
+CNN (1 kb, 4 epochs, undertrained for this) 1.78 / 1.91. The test asserts the issue's 3 for
+each seed.
 """
 
 import random
@@ -31,9 +31,9 @@ from enhancer_tools.io.intervals import read_intervals
 from enhancer_tools.seq import reverse_complement
 
 SITES = 800  # of each kind, sampled (seeded) to keep scoring short
-SEEDS = (1, 2, 3)
-MEAN_RATIO = 2.8
-MIN_RATIO = 2.4
+WIDTH = 1000  # the demo's window (scripts/run-demo.sh)
+SEEDS = (1, 2)
+RATIO = 3.0
 _IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "R": "[AG]", "Y": "[CT]", "S": "[CG]", "W": "[AT]", "K": "[GT]",
           "M": "[AC]", "N": "[ACGT]"}
 _SWAP = {"A": "G", "C": "T", "G": "A", "T": "C"}  # transitions: a fixed, deterministic ALT
@@ -88,9 +88,9 @@ def _mean_abs_dlogit(path) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)  # three CNN trainings (shared with the explain-regions target) and 4,800 windows
+@pytest.mark.timeout(1800)  # two 1 kb CNN trainings and 3,200 windows
 def test_motif_snvs_change_the_cnn_more_than_snvs_away_from_motifs(tmp_path, demo_cnn):
-    folder, _ = demo_cnn(SEEDS[0])
+    folder, _ = demo_cnn(SEEDS[0], WIDTH)
     genome = {r.id: r.seq for r in read_fasta(folder / "demo" / "genome.fa")}
     peaks = [(iv.chrom, iv.start + int(iv.fields[9])) for iv in read_intervals(folder / "demo" / "peaks.narrowPeak")
              if int(iv.fields[9]) >= 0 and 600 < iv.start + int(iv.fields[9]) < len(genome[iv.chrom]) - 600]
@@ -100,7 +100,7 @@ def test_motif_snvs_change_the_cnn_more_than_snvs_away_from_motifs(tmp_path, dem
     _write_vcf(tmp_path / "control.vcf", control)
     ratios = []
     for seed in SEEDS:
-        _, model = demo_cnn(seed)
+        _, model = demo_cnn(seed, WIDTH)
         mean = {}
         threads = torch.get_num_threads()
         try:
@@ -117,6 +117,4 @@ def test_motif_snvs_change_the_cnn_more_than_snvs_away_from_motifs(tmp_path, dem
         ratios.append(mean["motif"] / mean["control"])
         print(f"seed {seed}: mean |dlogit| motif {mean['motif']:.4f}, control {mean['control']:.4f} "
               f"({SITES} each), ratio {ratios[-1]:.2f}")
-    print(f"mean ratio over seeds {sum(ratios) / len(ratios):.2f}")
-    assert sum(ratios) / len(ratios) >= MEAN_RATIO
-    assert min(ratios) >= MIN_RATIO
+    assert min(ratios) >= RATIO

@@ -79,7 +79,8 @@ Example:
               help="Sequences per forward pass.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["auto", "fp32", "bf16"]), default="auto", show_default=True,
-              help="ISM scoring precision (auto: bf16 on CUDA, fp32 on CPU); IG always runs in fp32.")
+              help="ISM scoring precision (auto: bf16 on CUDA, fp32 on CPU); IG and an EnhancerNet's ISM "
+                   "always run in fp32.")
 @click.option("-j", "--threads", type=click.IntRange(min=1), default=None, help="CPU threads for torch and TOMTOM.")
 @force_option("explain-regions output")
 def main(run, model_dir, fasta_path, bed_path, genome, output, method, top, ids_path, start, end, modisco, motifs,

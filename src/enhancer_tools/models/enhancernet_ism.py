@@ -34,10 +34,10 @@ class EnhancerNetScorer(TorchScorer):
     def substitution_logodds(self, seq: str, start: int, end: int, batch_size: int = 1024) -> tuple[float, np.ndarray]:
         """The raw log-odds of ``seq`` and of every single-base substitution of ``seq[start:end]``
         ([4, end - start], A, C, G, T; the reference base's entry is the reference's own log-odds),
-        as ``logits`` gives them for each mutant sequence. Bases the model's window leaves out (a sequence
-        longer than the width is centre-cropped) keep the reference's log-odds."""
-        from enhancer_tools.models.precision import autocast
-
+        as ``logits`` gives them for each mutant sequence in fp32. Bases the model's window leaves
+        out (a sequence longer than the width is centre-cropped) keep the reference's log-odds.
+        Always fp32, whatever the scorer's precision: each block's small change is added to the
+        reference's activations, and bf16 would round much of it away."""
         net, seq = self.model, seq.upper()
         width = net.config.width
         x = self.adapter.collate(self.adapter.encode([seq]))["x"][0].to(self.device)
@@ -52,7 +52,7 @@ class EnhancerNetScorer(TorchScorer):
         was_training = net.training
         net.eval()
         try:
-            with torch.inference_mode(), autocast(self.precision, self.device):
+            with torch.inference_mode():
                 ref = float(net(x[None]).float()[0])
                 pos = torch.as_tensor(at[edit], device=self.device)
                 alts = torch.eye(4, device=self.device)[torch.as_tensor(base[edit], device=self.device)]
