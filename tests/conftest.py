@@ -8,6 +8,14 @@ from demo_labelled import make_demo_split
 DEMO_CNN_EPOCHS = 10
 
 
+@pytest.fixture(autouse=True)
+def restore_threads():
+    """Every test leaves torch's thread count as it found it (the tools set it from --threads)."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def demo_cnn(tmp_path_factory):
     """Factory ``demo_cnn(seed, width) -> (folder, model_dir)``: an EnhancerNet trained with its

@@ -21,13 +21,6 @@ from enhancer_tools.models.kinds.enhancernet import (
 from enhancer_tools.models.registry import load_model
 
 
-@pytest.fixture(autouse=True)
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def _batch(width=64, n=8):
     torch.manual_seed(0)
     seqs = ["".join("ACGT"[i] for i in torch.randint(0, 4, (width,)).tolist()) for _ in range(n)]

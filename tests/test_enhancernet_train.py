@@ -18,13 +18,6 @@ def _run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.fixture(autouse=True)
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_trains_and_writes_everything(tmp_path):
     train, val = make_split(tmp_path, n_train=96, n_val=48, length=80)
     out, metrics = tmp_path / "model", tmp_path / "metrics.json"

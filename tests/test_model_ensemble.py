@@ -8,7 +8,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
 from explain_helpers import run_explain
 from score_helpers import make_cnn_dir, make_dnabert2_dir, read_tsv, run_cli
@@ -26,13 +25,6 @@ from enhancer_tools.seq import reverse_complement
 
 def _run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-@pytest.fixture(autouse=True)
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
