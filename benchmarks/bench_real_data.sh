@@ -16,7 +16,8 @@
 # For each: kmer-baseline (the floor), enhancernet-train (the CNN, its defaults), bpe-train on
 # the train split + dnabert2-finetune --init tiny for each seed in SEEDS, model-ensemble (when the
 # tool exists; the DNABERT-2 member is the seed with the best validation PR-AUC), score-regions
-# on the test split, report --floor kmer --bootstrap $BOOTSTRAP. The test split is used for
+# on the test split, report --floor kmer --bootstrap $BOOTSTRAP (with a "gc" reference row: the
+# GC fraction of each sequence as its score, no training). The test split is used for
 # nothing but that final scoring: every choice (epochs, C, threshold, temperature, ensemble
 # weights, the DNABERT-2 seed of the ensemble) is made on validation.
 #
@@ -117,6 +118,15 @@ prep_yeast() {
 }
 
 # ---- models, scores, report -----------------------------------------------------------------
+gc_scores() {  # labelled FASTA -> scores TSV (id, p = G+C share of the A/C/G/T bases, label)
+  awk 'function out() { if (id != "") { n = gsub(/[ACGTacgt]/, "&", seq); g = gsub(/[CGcg]/, "&", seq)
+                          printf("%s\t%.6f\t%s\n", id, n ? g / n : 0.5, lab) } }
+       BEGIN { print "id\tp\tlabel" }
+       /^>/ { out(); id = substr($1, 2); seq = ""; lab = "NA"
+              for (i = 2; i <= NF; i++) if ($i ~ /^label=/) lab = substr($i, 7); next }
+       { seq = seq $0 }
+       END { out() }' "$1"
+}
 models() {
   local ds=$1 D=$2 S=$2/split R=$2/runs M=$2/models seed best maxlen m
   rm -rf "$M" "$D/scores" "$D/report"; mkdir -p "$M" "$D/scores"
@@ -153,6 +163,10 @@ PY
       --device cpu --threads "$THREADS" --json "$R/score-regions.$m.json" --quiet
     SCORES+=(--scores "$m=$D/scores/$m.tsv")
   done
+  # Reference without training: the GC fraction of each test sequence as its score (how much of
+  # the task composition alone explains; real_data_table.py computes the same on validation).
+  gc_scores "$S/test.fa" > "$D/scores/gc.tsv"
+  SCORES+=(--scores "gc=$D/scores/gc.tsv")
   step "$ds" report "$BIN/report" "${SCORES[@]}" --floor kmer --stats "$R" --bootstrap "$BOOTSTRAP" --seed "$SEED" \
     -o "$D/report" --force --json "$R/report.json" --quiet
 }

@@ -84,6 +84,17 @@ def validation_of(runs: str, model: str) -> dict | None:
     return (info or {}).get("validation")
 
 
+def gc_validation(fasta: str) -> dict:
+    """ROC-AUC and PR-AUC of the GC fraction as the score on a labelled FASTA (the "gc" row)."""
+    from enhancer_tools.metrics.binary import pr_auc, roc_auc
+    from enhancer_tools.training.data import read_labelled
+
+    data = read_labelled(fasta, "validation")
+    gc = [sum(seq.upper().count(b) for b in "GC") / max(1, sum(seq.upper().count(b) for b in "ACGT"))
+          for seq in data.seqs]
+    return {"roc_auc": roc_auc(data.labels, gc), "pr_auc": pr_auc(data.labels, gc)}
+
+
 def dataset_section(work: str, ds: str, seeds: list[str], verdicts: dict) -> list[str]:
     D = os.path.join(work, ds)
     metrics = load(os.path.join(D, "report", "metrics.json"))
@@ -107,7 +118,9 @@ def dataset_section(work: str, ds: str, seeds: list[str], verdicts: dict) -> lis
             if m == "ensemble":
                 out.append("| ensemble | – | – | – | – | – | – | not run (model-ensemble not installed) |")
             continue
-        mm, val = models[m], validation_of(os.path.join(D, "runs"), m) or {}
+        mm = models[m]
+        val = (gc_validation(os.path.join(D, "split", "val.fa")) if m == "gc" else
+               validation_of(os.path.join(D, "runs"), m) or {})
         row = comp.get((m, "kmer"))
         status = "floor" if m == "kmer" else mm.get("floor_status", "–")
         out.append(f"| {m} | {ci(val.get('roc_auc'), None)} | {ci(val.get('pr_auc'), None)} | "
@@ -178,7 +191,7 @@ def verdict_lines(verdicts: dict) -> list[str]:
     out = ["## Against the k-mer floor (issue 18 target)", "",
            "At or above the floor = point difference ≥ 0; clearly above = the whole 95% paired-bootstrap interval "
            "of the difference above 0.", ""]
-    for m in ("cnn", "ensemble", "dnabert2"):
+    for m in ("cnn", "ensemble", "dnabert2", "gc"):
         rows = verdicts.get(m)
         if not rows:
             out.append(f"- {m}: not run.")
@@ -223,6 +236,8 @@ def main() -> None:
            f"--init tiny {args.dnabert_opts} --max-length <bpe-train's recommended_max_length>` for seeds "
            f"{', '.join(seeds)} (the options of scripts/run-demo.sh).",
            "- ensemble: `model-ensemble --member DNABERT2 --member CNN --member KMER --val val.fa` (fitted on validation).",
+           "- gc (a reference, not a model: nothing is trained): each sequence's G+C fraction as its score, on "
+           "validation and test; how far composition alone goes on the set.",
            "- test: `score-regions` on the test split, `report --floor kmer --bootstrap 1000` (95% percentile intervals; "
            "Δ = paired bootstrap difference to the k-mer floor on the same resamples).", "",
            "**Choices made on validation only** (the test splits were read by score-regions alone): best epoch (early "
