@@ -34,9 +34,10 @@ DEMO_OPTIONS = ("--init", "tiny", "--max-length", "216", "--device", "cpu", "--t
 SCRATCH_RECIPE = tuple(arg for name, value in SCRATCH_DEFAULTS.items()
                        for arg in ((f"--{name.replace('_', '-')}",) if value is True else
                                    (f"--{name.replace('_', '-')}", str(value))))
-# the README's CPU pretraining command, longer (1,500 steps: ~5 CPU-minutes)
+# the README's CPU pretraining command (1,500 steps: ~5 CPU-minutes) with two threads: the same figures
+# as the README's --threads 1 (masked accuracy 0.079, ROC-AUC 0.927 / 0.922 / 0.922), 350 s instead of 433 s
 PRETRAIN_OPTIONS = ("--max-length", "216", "--tile-step", "540", "--steps", "1500", "--batch-size", "32",
-                    "--learning-rate", "1e-3", "--eval-every", "500", "--device", "cpu", "--threads", "1")
+                    "--learning-rate", "1e-3", "--eval-every", "500", "--device", "cpu", "--threads", "2")
 
 
 def tool(name: str, *args, timeout: int = 300) -> None:

@@ -102,11 +102,13 @@ def test_the_ensemble_steps_are_optional_and_gated_together():
             assert step["id"] in gated, step["label"]
 
 
-def test_the_variant_step_is_optional_and_scores_the_trained_dnabert2():
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.stem)
+def test_the_variant_step_is_optional_and_scores_the_trained_dnabert2(workflow):
     """score-variants runs only with score_variants = true (a boolean input, false by default) and
     takes its VCF from an optional input, so runs without a VCF are unchanged; it scores with the
-    DNABERT-2 the main report scores, against the workflow's genome; nothing ungated reads it."""
-    wf = json.loads(WORKFLOW.read_text())
+    DNABERT-2 the main report scores, against the workflow's genome; nothing ungated reads it.
+    Both workflows (from scratch and from a pretrained checkpoint) have it."""
+    wf = json.loads(workflow.read_text())
     steps = {s["id"]: s for s in wf["steps"].values()}
     by_label = {s["label"]: s for s in steps.values()}
     flag, vcf = by_label["score_variants"], by_label["variants"]
@@ -127,7 +129,7 @@ def test_the_variant_step_is_optional_and_scores_the_trained_dnabert2():
     for other in steps.values():
         sources = {c["id"] for key, cs in other["input_connections"].items() if key != "when" for c in cs}
         assert step["id"] not in sources and vcf["id"] not in sources or other is step, other["label"]
-    cases = yaml.safe_load(WORKFLOW.with_name(f"{WORKFLOW.stem}-tests.yml").read_text())
+    cases = yaml.safe_load(workflow.with_name(f"{workflow.stem}-tests.yml").read_text())
     assert any(case["job"].get("score_variants") is True and "variants" in case["job"] for case in cases)
     assert all("variants" not in case["job"] for case in cases if not case["job"].get("score_variants"))
 
