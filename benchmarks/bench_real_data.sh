@@ -163,9 +163,10 @@ PY
       --device cpu --threads "$THREADS" --json "$R/score-regions.$m.json" --quiet
     SCORES+=(--scores "$m=$D/scores/$m.tsv")
   done
-  # Reference without training: the GC fraction of each test sequence as its score (how much of
-  # the task composition alone explains; real_data_table.py computes the same on validation).
+  # Reference without training: the GC fraction of each sequence as its score (how much of the
+  # task composition alone explains); real_data_table.py reads the validation file.
   gc_scores "$S/test.fa" > "$D/scores/gc.tsv"
+  gc_scores "$S/val.fa" > "$R/gc-val.tsv"
   SCORES+=(--scores "gc=$D/scores/gc.tsv")
   step "$ds" report "$BIN/report" "${SCORES[@]}" --floor kmer --stats "$R" --bootstrap "$BOOTSTRAP" --seed "$SEED" \
     -o "$D/report" --force --json "$R/report.json" --quiet

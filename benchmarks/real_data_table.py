@@ -84,15 +84,14 @@ def validation_of(runs: str, model: str) -> dict | None:
     return (info or {}).get("validation")
 
 
-def gc_validation(fasta: str) -> dict:
-    """ROC-AUC and PR-AUC of the GC fraction as the score on a labelled FASTA (the "gc" row)."""
+def gc_validation(scores_tsv: str) -> dict:
+    """ROC-AUC and PR-AUC on validation of the "gc" reference (bench_real_data.sh's gc_scores TSV)."""
     from enhancer_tools.metrics.binary import pr_auc, roc_auc
-    from enhancer_tools.training.data import read_labelled
 
-    data = read_labelled(fasta, "validation")
-    gc = [sum(seq.upper().count(b) for b in "GC") / max(1, sum(seq.upper().count(b) for b in "ACGT"))
-          for seq in data.seqs]
-    return {"roc_auc": roc_auc(data.labels, gc), "pr_auc": pr_auc(data.labels, gc)}
+    with open(scores_tsv) as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    labels, gc = [int(r["label"]) for r in rows], [float(r["p"]) for r in rows]
+    return {"roc_auc": roc_auc(labels, gc), "pr_auc": pr_auc(labels, gc)}
 
 
 def dataset_section(work: str, ds: str, seeds: list[str], verdicts: dict) -> list[str]:
@@ -119,7 +118,7 @@ def dataset_section(work: str, ds: str, seeds: list[str], verdicts: dict) -> lis
                 out.append("| ensemble | – | – | – | – | – | – | not run (model-ensemble not installed) |")
             continue
         mm = models[m]
-        val = (gc_validation(os.path.join(D, "split", "val.fa")) if m == "gc" else
+        val = (gc_validation(os.path.join(D, "runs", "gc-val.tsv")) if m == "gc" else
                validation_of(os.path.join(D, "runs"), m) or {})
         row = comp.get((m, "kmer"))
         status = "floor" if m == "kmer" else mm.get("floor_status", "–")

@@ -42,14 +42,19 @@ def test_both_methods_write_every_output(tmp_path, kind):
     assert run["tool"] == "explain-regions" and run["counts"]["regions"] == 3
 
 
-def test_bed_input_cuts_windows_from_the_genome(tmp_path):
+def _explain_bed(tmp_path, bed_lines: str, *args):
+    """explain-regions of a 60 bp CNN on BED regions of the test genome; (output folder, click Result)."""
     genome = tmp_path / "genome.fa"
     write_genome(genome, n_block=None)
     bed = tmp_path / "regions.bed"
-    bed.write_text("chr1\t100\t180\tpeak1\nchr2\t300\t380\tpeak2\n")
-    model = make_cnn_dir(tmp_path / "m", width=60)
+    bed.write_text(bed_lines)
     out = tmp_path / "o"
-    result = run_explain(["--model", model, "--bed", bed, "--genome", genome, "-o", out, "-q", "--plots", "1"])
+    model = make_cnn_dir(tmp_path / "m", width=60)
+    return out, run_explain(["--model", model, "--bed", bed, "--genome", genome, "-o", out, "-q", *args])
+
+
+def test_bed_input_cuts_windows_from_the_genome(tmp_path):
+    out, result = _explain_bed(tmp_path, "chr1\t100\t180\tpeak1\nchr2\t300\t380\tpeak2\n", "--plots", "1")
     assert result.exit_code == 0, result.output
     data = np.load(out / "attributions.npz", allow_pickle=True)
     assert [len(s) for s in data["sequences"]] == [60, 60]
@@ -110,14 +115,8 @@ def test_bed_input_writes_a_bigwig_of_each_bases_contribution(tmp_path, method):
     from enhancer_tools.interpret.ism import hypothetical_from_ism
     from enhancer_tools.interpret.tracks import base_values
 
-    genome = tmp_path / "genome.fa"
-    write_genome(genome, n_block=None)
-    bed = tmp_path / "regions.bed"
-    bed.write_text("chr1\t100\t180\tpeak1\t0\t+\nchr1\t120\t200\tpeak3\t0\t+\nchr2\t300\t380\tpeak2\t0\t-\n")
-    model = make_cnn_dir(tmp_path / "m", width=60)
-    out = tmp_path / "o"
-    result = run_explain(["--model", model, "--bed", bed, "--genome", genome, "-o", out, "-q", "--plots", "0",
-                          "--method", method, "--steps", "4"])
+    out, result = _explain_bed(tmp_path, "chr1\t100\t180\tpeak1\t0\t+\nchr1\t120\t200\tpeak3\t0\t+\n"
+                                         "chr2\t300\t380\tpeak2\t0\t-\n", "--plots", "0", "--method", method, "--steps", "4")
     assert result.exit_code == 0, result.output
     data = np.load(out / "attributions.npz", allow_pickle=True)
     per_base = {}
