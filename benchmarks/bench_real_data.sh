@@ -24,21 +24,25 @@
 #   bash benchmarks/bench_real_data.sh [results.md]
 # Knobs (environment): WORK=/tmp/real-data-bench DATA=../shared/data BIN=.venv/bin
 #   DATASETS="ienhancer2l dnabert yeast" SEEDS="1 2 3" THREADS=1 BOOTSTRAP=1000 SEED=1 (splits)
-#   STAGE=all|prep (prep: only the data preparation, for CNN selection runs on validation)
+#   STAGE=all|prep|cv (prep: only the data preparation, for CNN selection runs on validation;
+#   cv: the same preparation and models, run once per fold of a FOLDS-fold cross-validation
+#   over each whole set, see benchmarks/real_data_cv.py; WORK defaults to /tmp/real-data-cv and
+#   the results file to benchmarks/results/real-data-cv.md) FOLDS=5
 #   CNN_OPTS, KMER_OPTS, DNABERT_OPTS, BPE_VOCAB (below) to change the models' options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DATA=${DATA:-../shared/data}
-WORK=${WORK:-/tmp/real-data-bench}
+STAGE=${STAGE:-all}
+if [ "$STAGE" = cv ]; then WORK=${WORK:-/tmp/real-data-cv}; else WORK=${WORK:-/tmp/real-data-bench}; fi
 BIN=${BIN:-.venv/bin}
 DATASETS=${DATASETS:-ienhancer2l dnabert yeast}
 SEEDS=${SEEDS:-1 2 3}
 THREADS=${THREADS:-1}
 BOOTSTRAP=${BOOTSTRAP:-1000}
 SEED=${SEED:-1}
-STAGE=${STAGE:-all}
-OUT_MD=${1:-benchmarks/results/real-data.md}
+FOLDS=${FOLDS:-5}
+if [ "$STAGE" = cv ]; then OUT_MD=${1:-benchmarks/results/real-data-cv.md}; else OUT_MD=${1:-benchmarks/results/real-data.md}; fi
 
 # ---- model options (easy to change; the DNABERT-2 ones follow scripts/run-demo.sh) ----------
 # CNN: enhancernet-train's own defaults (width = longest training sequence).
@@ -172,6 +176,22 @@ PY
     -o "$D/report" --force --json "$R/report.json" --quiet
 }
 
+cross_validate() {  # dataset, its folder: models() once per fold (real_data_cv.py table reads the folds' scores)
+  local ds=$1 C=$2/cv k by_chrom=
+  rm -rf "$C"; mkdir -p "$C/input"
+  cat "$2"/split/train.fa "$2"/split/val.fa "$2"/split/test.fa > "$C/input/pool.fa"
+  step "$ds" cv_dedup "$BIN/fasta-rc-dedup" "$C/input/pool.fa" -o "$C/input/dataset.fa" --json "$C/fasta-rc-dedup.json" --quiet
+  # Neighbouring yeast windows overlap, so its folds are whole chromosomes (as its single split).
+  [ "$ds" = yeast ] && by_chrom=--by-chrom
+  "$BIN/python" benchmarks/real_data_cv.py folds "$C/input/dataset.fa" --out "$C" --k "$FOLDS" --seed "$SEED" $by_chrom
+  for k in $(seq 0 $((FOLDS - 1))); do
+    mkdir -p "$C/fold$k/runs"
+    step "$ds/cv/fold$k" audit "$BIN/dataset-split" --check --strict train="$C/fold$k/split/train.fa" \
+      val="$C/fold$k/split/val.fa" test="$C/fold$k/split/test.fa" --json "$C/fold$k/runs/audit.json" --quiet
+    models "$ds/cv/fold$k" "$C/fold$k"
+  done
+}
+
 for ds in $DATASETS; do
   D=$WORK/$ds
   if [ "$STAGE" = prep ] || [ ! -s "$D/split/test.fa" ] || [ "${REPREP:-1}" = 1 ]; then
@@ -181,7 +201,7 @@ for ds in $DATASETS; do
       test="$D/split/test.fa" --json "$D/runs/audit.json" --quiet
   fi
   [ "$STAGE" = prep ] && continue
-  models "$ds" "$D"
+  if [ "$STAGE" = cv ]; then cross_validate "$ds" "$D"; else models "$ds" "$D"; fi
 done
 [ "$STAGE" = prep ] && { echo "prepared $DATASETS in $WORK" >&2; exit 0; }
 
@@ -189,6 +209,13 @@ echo $(( $(date +%s) - T_START )) > "$WORK/wall_seconds"
 cut -d" " -f1-3 /proc/loadavg > "$WORK/loadavg"
 date -u '+%Y-%m-%d %H:%M UTC' > "$WORK/finished"
 mkdir -p "$(dirname "$OUT_MD")"
+if [ "$STAGE" = cv ]; then
+  "$BIN/python" benchmarks/real_data_cv.py table "$WORK" --datasets "$DATASETS" --folds "$FOLDS" --bootstrap "$BOOTSTRAP" --seed "$SEED" \
+    --existing "$OUT_MD" > "$OUT_MD.tmp"
+  mv "$OUT_MD.tmp" "$OUT_MD"
+  echo "wrote $OUT_MD (work files in $WORK; $(cat "$WORK/wall_seconds") s)" >&2
+  exit 0
+fi
 "$BIN/python" benchmarks/real_data_table.py "$WORK" --datasets "$DATASETS" --seeds "$SEEDS" --threads "$THREADS" \
   --cnn-opts "$CNN_OPTS" --kmer-opts "$KMER_OPTS" --dnabert-opts "$DNABERT_OPTS" --bpe-vocab "$BPE_VOCAB" \
   --existing "$OUT_MD" > "$OUT_MD.tmp"

@@ -1,0 +1,262 @@
+"""K-fold cross-validation of the real-data benchmark (``STAGE=cv bash benchmarks/bench_real_data.sh``).
+
+Why: the single test splits of ``real-data.md`` are small (150 sequences for the DNABERT sample,
+300 for iEnhancer-2L), so a model's difference to the k-mer floor there is known to about
+±0.02-0.03. Cross-validation over each whole set scores every sequence once, by models that
+never saw it, which narrows the interval of the difference by about the square root of the
+gain in test sequences. It chooses nothing: it is a second, more precise reading of the same
+fixed recipe.
+
+  folds POOL.fa --out DIR --k K --seed S [--by-chrom]
+      Assigns each record of a de-duplicated labelled FASTA to one of K folds (class-stratified
+      at random, or whole chromosomes with --by-chrom, from region=chrom:start-end, greedily
+      balanced by record count), then writes DIR/fold<k>/split/{train,val,test}.fa: test = fold k,
+      val = fold k+1 (mod K), train = the others. DIR/folds.json says which records or
+      chromosomes went where.
+  table WORK --datasets "..." --folds K [--bootstrap N --seed S --existing MD]
+      Writes the Markdown of benchmarks/results/real-data-cv.md (stdout) from the folds' test
+      scores (WORK/<ds>/cv/fold<k>/scores/*.tsv): each model's ROC-AUC and PR-AUC averaged over
+      the folds, with intervals and paired differences to the k-mer floor from a bootstrap drawn
+      within each fold. Figures are per fold and then averaged, not pooled: each fold's models
+      are calibrated on that fold's own validation part, so pooling the folds' probabilities
+      would also score how alike the folds' calibrations are, not only how well each model ranks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from enhancer_tools.metrics.binary import pr_auc, roc_auc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from real_data_table import NAMES, NOTES_BEGIN, NOTES_END, _tag, kept, load, machine
+
+MODELS = ("cnn", "ensemble", "dnabert2", "gc")
+
+
+def read_records(path: str) -> list[tuple[str, str]]:
+    """(header line, sequence lines) of each FASTA record, as written."""
+    records, header, body = [], None, []
+    with open(path) as fh:
+        for line in fh:
+            if line.startswith(">"):
+                if header is not None:
+                    records.append((header, "".join(body)))
+                header, body = line, []
+            else:
+                body.append(line)
+    if header is not None:
+        records.append((header, "".join(body)))
+    return records
+
+
+def _field(header: str, key: str) -> str:
+    for token in header.split()[1:]:
+        if token.startswith(key + "="):
+            return token[len(key) + 1:]
+    raise SystemExit(f"record {header.split()[0][1:]} has no {key}=")
+
+
+def assign_folds(records: list[tuple[str, str]], k: int, seed: int, by_chrom: bool) -> tuple[list[int], dict]:
+    """The fold of each record, and what was assigned (chromosome groups or class counts)."""
+    if by_chrom:
+        chroms = [_field(h, "region").rsplit(":", 1)[0] for h, _ in records]
+        sizes = Counter(chroms)
+        load_of, group = [0] * k, {}
+        for chrom, n in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+            fold = min(range(k), key=lambda f: (load_of[f], f))
+            group[chrom] = fold
+            load_of[fold] += n
+        folds = [group[c] for c in chroms]
+        return folds, {f"fold{f}": sorted(c for c, g in group.items() if g == f) for f in range(k)}
+    rng = random.Random(seed)
+    folds = [0] * len(records)
+    for label in sorted({_field(h, "label") for h, _ in records}):
+        members = [i for i, (h, _) in enumerate(records) if _field(h, "label") == label]
+        rng.shuffle(members)
+        for rank, i in enumerate(members):
+            folds[i] = rank % k
+    return folds, {}
+
+
+def write_folds(pool: str, out: str, k: int, seed: int, by_chrom: bool) -> None:
+    records = read_records(pool)
+    folds, groups = assign_folds(records, k, seed, by_chrom)
+    counts = defaultdict(Counter)
+    for (h, _), f in zip(records, folds):
+        counts[f"fold{f}"][_field(h, "label")] += 1
+    for f in range(k):
+        split = os.path.join(out, f"fold{f}", "split")
+        os.makedirs(split, exist_ok=True)
+        role = {f: "test", (f + 1) % k: "val"}
+        for name in ("train", "val", "test"):
+            with open(os.path.join(split, f"{name}.fa.tmp"), "w") as fh:
+                fh.writelines(h + s for (h, s), g in zip(records, folds) if role.get(g, "train") == name)
+            os.replace(os.path.join(split, f"{name}.fa.tmp"), os.path.join(split, f"{name}.fa"))
+    with open(os.path.join(out, "folds.json"), "w") as fh:
+        json.dump({"k": k, "seed": seed, "by_chrom": by_chrom, "records": len(records),
+                   "labels_per_fold": {f: dict(c) for f, c in sorted(counts.items())}, "chromosomes": groups}, fh, indent=1)
+
+
+def fold_scores(fold_dir: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """model -> (labels, scores) of one fold's test part, every model in the same record order."""
+    out, order = {}, None
+    for name in sorted(os.listdir(os.path.join(fold_dir, "scores"))):
+        with open(os.path.join(fold_dir, "scores", name)) as fh:
+            rows = {r["id"]: r for r in csv.DictReader(fh, delimiter="\t")}
+        order = order or sorted(rows)
+        if sorted(rows) != order:
+            raise SystemExit(f"{fold_dir}: {name} scores other records than the other models")
+        out[name.removesuffix(".tsv")] = (np.array([int(rows[i]["label"]) for i in order]),
+                                          np.array([float(rows[i]["p"]) for i in order]))
+    return out
+
+
+def fold_bootstrap(folds: list[dict], n: int, seed: int) -> dict:
+    """Mean over folds of each model's ROC-AUC and PR-AUC on its fold's test part, with 95%
+    percentile intervals and the paired difference to "kmer", from ``n`` bootstrap resamples
+    drawn within each fold and each class (every model scored on the same resample)."""
+    metrics = {"roc_auc": roc_auc, "pr_auc": pr_auc}
+    models = list(folds[0])
+
+    def means(index: list[np.ndarray]) -> dict:
+        return {(m, k): float(np.mean([f(y[i], s[i]) for fold, i in zip(folds, index) for y, s in [fold[m]]]))
+                for m in models for k, f in metrics.items()}
+
+    full = [np.arange(len(fold["kmer"][0])) for fold in folds]
+    point = means(full)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n):
+        index = []
+        for fold in folds:
+            y = fold["kmer"][0]
+            index.append(np.concatenate([rng.choice(np.flatnonzero(y == c), size=int((y == c).sum()))
+                                         for c in (0, 1)]))
+        draws.append(means(index))
+    out = {}
+    for m in models:
+        for k in metrics:
+            values = np.array([d[(m, k)] for d in draws])
+            diffs = values - np.array([d[("kmer", k)] for d in draws])
+            out[(m, k)] = (point[(m, k)], *np.percentile(values, [2.5, 97.5]),
+                           point[(m, k)] - point[("kmer", k)], *np.percentile(diffs, [2.5, 97.5]))
+    return out
+
+
+def _family(model: str) -> str:
+    return "dnabert2" if model.startswith("dnabert2_s") else model
+
+
+def dataset_section(work: str, ds: str, k: int, n: int, seed: int, verdicts: dict) -> list[str]:
+    C = os.path.join(work, ds, "cv")
+    if not all(os.path.isdir(os.path.join(C, f"fold{f}", "scores")) for f in range(k)):
+        return [f"## {NAMES.get(ds, ds)}", "", "not run (fold scores missing)", ""]
+    info = load(os.path.join(C, "folds.json")) or {}
+    folds = [fold_scores(os.path.join(C, f"fold{f}")) for f in range(k)]
+    stats = fold_bootstrap(folds, n, seed)
+    out = [f"## {NAMES.get(ds, ds)}", ""]
+    how = ("whole chromosomes per fold: " + "; ".join(f"{f} {', '.join(c)}" for f, c in info["chromosomes"].items())
+           if info.get("by_chrom") else f"class-stratified at random (seed {info.get('seed')})")
+    sizes = " / ".join(str(len(fold["kmer"][0])) for fold in folds)
+    out += [(f"{info.get('records')} sequences after fasta-rc-dedup of train + val + test; {k} folds ({sizes} "
+             f"sequences), {how}. Each fold: test = that fold, validation = the next, training = the rest; audited "
+             "with `dataset-split --check --strict`."), "",
+            ("| model | ROC-AUC, mean of folds (95% CI) | PR-AUC, mean of folds (95% CI) | Δ ROC-AUC vs k-mer (95% CI) | "
+             "Δ PR-AUC vs k-mer (95% CI) | Δ ROC-AUC per fold | folds at or above the floor (ROC) |"),
+            "|---|---|---|---|---|---|---|"]
+    models = folds[0]
+    order = ["kmer", "cnn", *sorted(m for m in models if m.startswith("dnabert2_s")), "ensemble", "gc"]
+    for m in [x for x in order if x in models]:
+        (v, lo, hi, d, dlo, dhi), (pv, plo, phi, dp, dplo, dphi) = stats[(m, "roc_auc")], stats[(m, "pr_auc")]
+        cells = [f"{v:.3f} ({lo:.3f}–{hi:.3f})", f"{pv:.3f} ({plo:.3f}–{phi:.3f})"]
+        per_fold = [roc_auc(*fold[m]) - roc_auc(*fold["kmer"]) for fold in folds]
+        if m == "kmer":
+            cells += ["–", "–", "ROC-AUC " + " / ".join(f"{roc_auc(*fold[m]):.3f}" for fold in folds), "floor"]
+        else:
+            cells += [f"{d:+.3f} ({dlo:+.3f} to {dhi:+.3f})", f"{dp:+.3f} ({dplo:+.3f} to {dphi:+.3f})",
+                      " / ".join(f"{x:+.3f}" for x in per_fold), f"{sum(x >= 0 for x in per_fold)} of {k}"]
+            verdicts[_family(m)].append((f"{ds} ({m.split('_')[1].replace('s', 'seed ')})" if m.startswith("dnabert2_s")
+                                         else ds, d, dlo, dhi, dp, dplo, dphi))
+        out.append(f"| {m} | " + " | ".join(cells) + " |")
+    seeds = [_text(os.path.join(C, f"fold{f}", "ensemble_dnabert2_seed")) for f in range(k)]
+    if all(seeds):
+        out += ["", "Ensemble's DNABERT-2 member per fold (best validation PR-AUC of the seeds): seeds "
+                + " / ".join(seeds) + "."]
+    return out + [""]
+
+
+def _text(path: str) -> str | None:
+    """A small file's stripped text, or None when it is absent."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+def table(args) -> None:
+    work, datasets, k = args.work, args.datasets.split(), args.folds
+    run = {name: _text(os.path.join(work, name)) or "?" for name in ("finished", "wall_seconds", "loadavg")}
+    out = ["# Real-data benchmark by cross-validation: every sequence scored once, out of fold (issue 18)", "",
+           ("Script: `STAGE=cv bash benchmarks/bench_real_data.sh` (`benchmarks/real_data_cv.py` makes the folds and "
+            "writes this file). The same recipe as `real-data.md` (the same data preparation, the same models with the "
+            "same options: kmer-baseline, enhancernet-train's defaults, bpe-train + dnabert2-finetune --init tiny for "
+            "seeds 1-3, model-ensemble of the best-validation seed + CNN + k-mer, the gc reference), run once per "
+            "fold. Nothing is chosen here: every choice inside a fold (epochs, C, thresholds, temperatures, the "
+            "ensemble's fit and its DNABERT-2 seed) is made on that fold's validation part."), "",
+           (f"Run finished {run['finished']} on {machine()}; `--threads 1` for every trainer; total wall time "
+            f"{run['wall_seconds']} s; load average at the end {run['loadavg']}."), "",
+           (f"Figures: each model's ROC-AUC / PR-AUC on each fold's test part, averaged over the {k} folds; 95% "
+            f"percentile intervals from {args.bootstrap} bootstrap resamples drawn within each fold and class "
+            "(every model on the same resamples, so Δ, the difference to the k-mer floor, is paired). Averaged, "
+            "not pooled: each fold's models are calibrated on their own validation part, so one AUC over all "
+            "folds' probabilities together would also count how alike the folds' calibrations are."), ""]
+    verdicts: dict = defaultdict(list)
+    for ds in datasets:
+        out += dataset_section(work, ds, k, args.bootstrap, args.seed, verdicts)
+    out += ["## Against the k-mer floor, mean of the folds", "",
+            ("At or above = point difference ≥ 0; clearly above / below = the whole 95% interval of the difference "
+             "above / below 0."), ""]
+    for m in MODELS:
+        rows = verdicts.get(m)
+        if rows:
+            out.append(f"- {m}: " + "; ".join(f"{ds} ΔROC {d:+.3f} ({_tag(d, lo, hi)}) / ΔPR {dp:+.3f} "
+                                                f"({_tag(dp, plo, phi)})" for ds, d, lo, hi, dp, plo, phi in rows) + ".")
+    out += ["", "## Reading (hand-written; kept when the tables are regenerated, so check it against them)", "",
+            NOTES_BEGIN, kept(args.existing, NOTES_BEGIN, NOTES_END) or "(no notes yet)", NOTES_END, ""]
+    print("\n".join(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("folds")
+    f.add_argument("pool")
+    f.add_argument("--out", required=True)
+    f.add_argument("--k", type=int, default=5)
+    f.add_argument("--seed", type=int, default=1)
+    f.add_argument("--by-chrom", action="store_true")
+    t = sub.add_parser("table")
+    t.add_argument("work")
+    t.add_argument("--datasets", default="ienhancer2l dnabert yeast")
+    t.add_argument("--folds", type=int, default=5)
+    t.add_argument("--bootstrap", type=int, default=1000)
+    t.add_argument("--seed", type=int, default=1)
+    t.add_argument("--existing", default="")
+    args = ap.parse_args()
+    if args.command == "folds":
+        write_folds(args.pool, args.out, args.k, args.seed, args.by_chrom)
+    else:
+        table(args)
+
+
+if __name__ == "__main__":
+    main()
