@@ -182,8 +182,11 @@ def test_refuse_overwriting_inputs_allows_new_and_distinct_paths(tmp_path):
     refuse_overwriting_inputs([str(tmp_path / "new.fa"), str(other), None], [str(inp), None])
 
 
+# Ctrl-C as in a terminal: a process started in the background of a non-interactive shell
+# (`make test &`, some CI runners) inherits SIGINT ignored, and Python then raises nothing on it.
 _INTERRUPTED_WRITER = """
-import sys, time
+import signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from enhancer_tools.io.atomic import AtomicOutputs
 with AtomicOutputs() as out:
     fh = out.open(sys.argv[1])
