@@ -11,8 +11,8 @@ fixed recipe.
       Assigns each record of a de-duplicated labelled FASTA to one of K folds (class-stratified
       at random, or whole chromosomes with --by-chrom, from region=chrom:start-end, greedily
       balanced by record count), then writes DIR/fold<k>/split/{train,val,test}.fa: test = fold k,
-      val = fold k+1 (mod K), train = the others. DIR/folds.json says which records or
-      chromosomes went where.
+      val = fold k+1 (mod K), train = the others. DIR/folds.json gives each fold's class counts
+      and, with --by-chrom, its chromosomes.
   table WORK --datasets "..." --folds K [--bootstrap N --seed S --existing MD]
       Writes the Markdown of benchmarks/results/real-data-cv.md (stdout) from the folds' test
       scores (WORK/<ds>/cv/fold<k>/scores/*.tsv): each model's ROC-AUC and PR-AUC averaged over
@@ -66,7 +66,7 @@ def _field(header: str, key: str) -> str:
 
 
 def assign_folds(records: list[tuple[str, str]], k: int, seed: int, by_chrom: bool) -> tuple[list[int], dict]:
-    """The fold of each record, and what was assigned (chromosome groups or class counts)."""
+    """The fold of each record, and the chromosomes of each fold (empty for random folds)."""
     if by_chrom:
         chroms = [_field(h, "region").rsplit(":", 1)[0] for h, _ in records]
         sizes = Counter(chroms)
@@ -88,6 +88,7 @@ def assign_folds(records: list[tuple[str, str]], k: int, seed: int, by_chrom: bo
 
 
 def write_folds(pool: str, out: str, k: int, seed: int, by_chrom: bool) -> None:
+    """The ``folds`` command (module docstring): OUT/fold<k>/split/*.fa and OUT/folds.json."""
     records = read_records(pool)
     folds, groups = assign_folds(records, k, seed, by_chrom)
     counts = defaultdict(Counter)
