@@ -16,8 +16,8 @@ fixed recipe.
   table WORK --datasets "..." --folds K [--bootstrap N --seed S --existing MD]
       Writes the Markdown of benchmarks/results/real-data-cv.md (stdout) from the folds' test
       scores (WORK/<ds>/cv/fold<k>/scores/*.tsv): each model's ROC-AUC and PR-AUC averaged over
-      the folds, with intervals and paired differences to the k-mer floor from a bootstrap drawn
-      within each fold. Figures are per fold and then averaged, not pooled: each fold's models
+      the folds, with intervals and paired differences to the k-mer floor from report's paired
+      bootstrap drawn within each fold. Figures are per fold and then averaged, not pooled: each fold's models
       are calibrated on that fold's own validation part, so pooling the folds' probabilities
       would also score how alike the folds' calibrations are, not only how well each model ranks.
 """
@@ -34,41 +34,32 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from enhancer_tools.metrics.binary import pr_auc, roc_auc
+from enhancer_tools.io.fasta import read_fasta, write_fasta
+from enhancer_tools.report.bootstrap import (
+    WeightedMetrics,
+    paired_difference,
+    percentile_ci,
+    resample_weights,
+)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from real_data_table import NAMES, NOTES_BEGIN, NOTES_END, _tag, kept, load, machine
 
 MODELS = ("cnn", "ensemble", "dnabert2", "gc")
+METRICS = ("roc_auc", "pr_auc")
 
 
-def read_records(path: str) -> list[tuple[str, str]]:
-    """(header line, sequence lines) of each FASTA record, as written."""
-    records, header, body = [], None, []
-    with open(path) as fh:
-        for line in fh:
-            if line.startswith(">"):
-                if header is not None:
-                    records.append((header, "".join(body)))
-                header, body = line, []
-            else:
-                body.append(line)
-    if header is not None:
-        records.append((header, "".join(body)))
-    return records
-
-
-def _field(header: str, key: str) -> str:
-    for token in header.split()[1:]:
+def _field(record, key: str) -> str:
+    for token in record.description.split():
         if token.startswith(key + "="):
             return token[len(key) + 1:]
-    raise SystemExit(f"record {header.split()[0][1:]} has no {key}=")
+    raise SystemExit(f"record {record.id} has no {key}=")
 
 
-def assign_folds(records: list[tuple[str, str]], k: int, seed: int, by_chrom: bool) -> tuple[list[int], dict]:
-    """The fold of each record, and the chromosomes of each fold (empty for random folds)."""
+def assign_folds(records: list, k: int, seed: int, by_chrom: bool) -> tuple[list[int], dict]:
+    """The fold of each FastaRecord, and the chromosomes of each fold (empty for random folds)."""
     if by_chrom:
-        chroms = [_field(h, "region").rsplit(":", 1)[0] for h, _ in records]
+        chroms = [_field(r, "region").rsplit(":", 1)[0] for r in records]
         sizes = Counter(chroms)
         load_of, group = [0] * k, {}
         for chrom, n in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -79,8 +70,8 @@ def assign_folds(records: list[tuple[str, str]], k: int, seed: int, by_chrom: bo
         return folds, {f"fold{f}": sorted(c for c, g in group.items() if g == f) for f in range(k)}
     rng = random.Random(seed)
     folds = [0] * len(records)
-    for label in sorted({_field(h, "label") for h, _ in records}):
-        members = [i for i, (h, _) in enumerate(records) if _field(h, "label") == label]
+    for label in sorted({_field(r, "label") for r in records}):
+        members = [i for i, r in enumerate(records) if _field(r, "label") == label]
         rng.shuffle(members)
         for rank, i in enumerate(members):
             folds[i] = rank % k
@@ -89,18 +80,20 @@ def assign_folds(records: list[tuple[str, str]], k: int, seed: int, by_chrom: bo
 
 def write_folds(pool: str, out: str, k: int, seed: int, by_chrom: bool) -> None:
     """The ``folds`` command (module docstring): OUT/fold<k>/split/*.fa and OUT/folds.json."""
-    records = read_records(pool)
+    records = list(read_fasta(pool))
     folds, groups = assign_folds(records, k, seed, by_chrom)
     counts = defaultdict(Counter)
-    for (h, _), f in zip(records, folds):
-        counts[f"fold{f}"][_field(h, "label")] += 1
+    for r, f in zip(records, folds):
+        counts[f"fold{f}"][_field(r, "label")] += 1
     for f in range(k):
         split = os.path.join(out, f"fold{f}", "split")
         os.makedirs(split, exist_ok=True)
         role = {f: "test", (f + 1) % k: "val"}
         for name in ("train", "val", "test"):
             with open(os.path.join(split, f"{name}.fa.tmp"), "w") as fh:
-                fh.writelines(h + s for (h, s), g in zip(records, folds) if role.get(g, "train") == name)
+                for r, g in zip(records, folds):
+                    if role.get(g, "train") == name:
+                        write_fasta(fh, f"{r.id} {r.description}", r.seq)
             os.replace(os.path.join(split, f"{name}.fa.tmp"), os.path.join(split, f"{name}.fa"))
     with open(os.path.join(out, "folds.json"), "w") as fh:
         json.dump({"k": k, "seed": seed, "by_chrom": by_chrom, "records": len(records),
@@ -122,34 +115,31 @@ def fold_scores(fold_dir: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def fold_bootstrap(folds: list[dict], n: int, seed: int) -> dict:
-    """Mean over folds of each model's ROC-AUC and PR-AUC on its fold's test part, with 95%
-    percentile intervals and the paired difference to "kmer", from ``n`` bootstrap resamples
-    drawn within each fold and each class (every model scored on the same resample)."""
-    metrics = {"roc_auc": roc_auc, "pr_auc": pr_auc}
+    """(mean, ci low, ci high, difference to "kmer", its ci low, ci high) per (model, metric):
+    each model's ROC-AUC and PR-AUC on each fold's test part averaged over the folds, with 95%
+    percentile intervals from ``n`` bootstrap resamples drawn within each fold, every model on
+    the same resamples (``report``'s paired bootstrap, fold by fold)."""
     models = list(folds[0])
-
-    def means(index: list[np.ndarray]) -> dict:
-        return {(m, k): float(np.mean([f(y[i], s[i]) for fold, i in zip(folds, index) for y, s in [fold[m]]]))
-                for m in models for k, f in metrics.items()}
-
-    full = [np.arange(len(fold["kmer"][0])) for fold in folds]
-    point = means(full)
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n):
-        index = []
-        for fold in folds:
-            y = fold["kmer"][0]
-            index.append(np.concatenate([rng.choice(np.flatnonzero(y == c), size=int((y == c).sum()))
-                                         for c in (0, 1)]))
-        draws.append(means(index))
+    point = {m: {k: [] for k in METRICS} for m in models}
+    draws = {m: {k: [] for k in METRICS} for m in models}
+    for f, fold in enumerate(folds):
+        n_rows = len(fold["kmer"][0])
+        weights = np.concatenate(list(resample_weights(n_rows, n, seed + f)))
+        for m in models:
+            labels, scores = fold[m]
+            evaluate = WeightedMetrics(labels, scores, np.zeros(n_rows, dtype=bool))
+            full, resampled = evaluate(np.ones((1, n_rows))), evaluate(weights)
+            for k in METRICS:
+                point[m][k].append(float(full[k][0]))
+                draws[m][k].append(resampled[k])
     out = {}
     for m in models:
-        for k in metrics:
-            values = np.array([d[(m, k)] for d in draws])
-            diffs = values - np.array([d[("kmer", k)] for d in draws])
-            out[(m, k)] = (point[(m, k)], *np.percentile(values, [2.5, 97.5]),
-                           point[(m, k)] - point[("kmer", k)], *np.percentile(diffs, [2.5, 97.5]))
+        for k in METRICS:
+            values, floor = np.mean(draws[m][k], axis=0), np.mean(draws["kmer"][k], axis=0)
+            mean, floor_mean = float(np.mean(point[m][k])), float(np.mean(point["kmer"][k]))
+            diff = paired_difference(values, floor)
+            out[(m, k)] = (mean, *percentile_ci(values), mean - floor_mean, diff["ci_low"], diff["ci_high"])
+            out[(m, k, "folds")] = point[m][k]
     return out
 
 
@@ -179,9 +169,10 @@ def dataset_section(work: str, ds: str, k: int, n: int, seed: int, verdicts: dic
     for m in [x for x in order if x in models]:
         (v, lo, hi, d, dlo, dhi), (pv, plo, phi, dp, dplo, dphi) = stats[(m, "roc_auc")], stats[(m, "pr_auc")]
         cells = [f"{v:.3f} ({lo:.3f}–{hi:.3f})", f"{pv:.3f} ({plo:.3f}–{phi:.3f})"]
-        per_fold = [roc_auc(*fold[m]) - roc_auc(*fold["kmer"]) for fold in folds]
+        fold_roc = stats[(m, "roc_auc", "folds")]
+        per_fold = [a - b for a, b in zip(fold_roc, stats[("kmer", "roc_auc", "folds")])]
         if m == "kmer":
-            cells += ["–", "–", "ROC-AUC " + " / ".join(f"{roc_auc(*fold[m]):.3f}" for fold in folds), "floor"]
+            cells += ["–", "–", "ROC-AUC " + " / ".join(f"{v:.3f}" for v in fold_roc), "floor"]
         else:
             cells += [f"{d:+.3f} ({dlo:+.3f} to {dhi:+.3f})", f"{dp:+.3f} ({dplo:+.3f} to {dphi:+.3f})",
                       " / ".join(f"{x:+.3f}" for x in per_fold), f"{sum(x >= 0 for x in per_fold)} of {k}"]
@@ -216,8 +207,8 @@ def table(args) -> None:
            (f"Run finished {run['finished']} on {machine()}; `--threads 1` for every trainer; total wall time "
             f"{run['wall_seconds']} s; load average at the end {run['loadavg']}."), "",
            (f"Figures: each model's ROC-AUC / PR-AUC on each fold's test part, averaged over the {k} folds; 95% "
-            f"percentile intervals from {args.bootstrap} bootstrap resamples drawn within each fold and class "
-            "(every model on the same resamples, so Δ, the difference to the k-mer floor, is paired). Averaged, "
+            f"percentile intervals from {args.bootstrap} bootstrap resamples drawn within each fold "
+            "(`report`'s bootstrap; every model on the same resamples, so Δ, the difference to the k-mer floor, is paired). Averaged, "
             "not pooled: each fold's models are calibrated on their own validation part, so one AUC over all "
             "folds' probabilities together would also count how alike the folds' calibrations are."), ""]
     verdicts: dict = defaultdict(list)
