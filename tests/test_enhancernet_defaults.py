@@ -60,7 +60,7 @@ def test_config_without_shift_loads_as_before():
            "pool": 4, "dense": 64, "dropout": 0.3, "rc_share": True}
     cfg = EnhancerNetConfig.from_dict(old)
     assert cfg.shift == 0
-    assert cfg.as_dict() == {**old, "shift": 0}
+    assert cfg.as_dict() == {**old, "shift": 0, "replicates": 1}
 
 
 def test_old_model_directory_still_loads(tmp_path):

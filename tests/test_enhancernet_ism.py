@@ -9,20 +9,21 @@ import torch
 from enhancer_tools.interpret.ism import ism
 from enhancer_tools.metrics.calibration import Calibration
 from enhancer_tools.models.enhancernet import (
-    EnhancerNet,
     EnhancerNetConfig,
     OneHotAdapter,
+    build,
 )
 from enhancer_tools.models.enhancernet_ism import EnhancerNetScorer
 from enhancer_tools.models.registry import LoadedModel
 from enhancer_tools.models.scorer import TorchScorer
 
 
-def _model(width=200, rc_share=True, channels=(8, 12, 16), kernels=(15, 9, 5), pool=4, seed=0) -> LoadedModel:
+def _model(width=200, rc_share=True, channels=(8, 12, 16), kernels=(15, 9, 5), pool=4, seed=0,
+           replicates=1) -> LoadedModel:
     torch.manual_seed(seed)
     cfg = EnhancerNetConfig(width=width, channels=list(channels), kernel_sizes=list(kernels), pool=pool, dense=16,
-                            rc_share=rc_share)
-    net = EnhancerNet(cfg)
+                            rc_share=rc_share, replicates=replicates)
+    net = build(cfg)
     with torch.no_grad():  # larger weights (effects well above rounding); BatchNorm away from the identity
         for m in net.modules():
             if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear)):
@@ -56,6 +57,15 @@ def test_shortcut_equals_scoring_every_mutant(rc_share, rc_average):
     assert np.abs(full).max() > 0.1  # the model is not flat, so the comparison means something
     np.testing.assert_allclose(fast, full, atol=5e-5)  # float32 rounding; a wrong window errs by ~0.01+
     assert (fast[[ "ACGT".index(c) for c in seq], np.arange(200)] == 0).all()
+
+
+def test_shortcut_averages_replicates_as_their_forward_does():
+    model = _model(replicates=3)
+    seq = _seq(200, seed=4)
+    fast = ism(model, seq)
+    full = ism(_full(model), seq)
+    assert np.abs(full).max() > 0.1
+    np.testing.assert_allclose(fast, full, atol=5e-5)
 
 
 @pytest.mark.parametrize("length, start, end", [(260, 0, 260), (150, 10, 140), (200, 0, 7), (200, 193, 200)])

@@ -25,7 +25,7 @@ Example:
 # click parameter -> hyperparameter (the names that differ say their unit)
 TRAINING_OPTIONS = {name: name for name in ("epochs", "batch_size", "learning_rate", "weight_decay", "dropout",
                                             "patience", "rc_share", "rc_augment", "class_weights", "checkpoint_every")}
-TRAINING_OPTIONS.update({"base_channels": "base_channels", "shift": "shift_bp"})
+TRAINING_OPTIONS.update({"base_channels": "base_channels", "shift": "shift_bp", "replicates": "replicates"})
 
 
 @tool_command("enhancernet-train", epilog=EPILOG)
@@ -48,6 +48,9 @@ TRAINING_OPTIONS.update({"base_channels": "base_channels", "shift": "shift_bp"})
               help="Channels of the first conv block (the next two have 1.5x and 2x as many).")
 @click.option("--shift", type=click.IntRange(0), default=HP.shift_bp, show_default=True,
               help="Training-time jitter: move each sequence by a random offset of up to this many bp per step.")
+@click.option("--replicates", type=click.IntRange(1, 16), default=HP.replicates, show_default=True,
+              help="Train this many networks from different initialisations together, each on its own loss, and "
+                   "score with their mean log-odds (a deep ensemble in one model directory; n times the cost).")
 @click.option("--rc-augment", is_flag=True, help="Train on a random strand of each sequence per epoch.")
 @click.option("--class-weights", is_flag=True, help="Weight the loss so both classes count equally.")
 @click.option("--checkpoint-every", type=click.IntRange(0), default=HP.checkpoint_every, show_default=True,

@@ -5,7 +5,9 @@ MaxPool, then dropout, a dense ReLU layer, dropout and one output unit (the posi
 log-odds). With ``rc_share`` the same weights score the sequence and its reverse complement
 and the two log-odds are averaged, so the model is strand-symmetric. With ``shift`` s > 0, each
 training sequence is moved by a random offset in [-s, s] bp (zero-filled, like padding) at every
-forward pass in training mode (jitter augmentation); scoring (eval mode) never shifts.
+forward pass in training mode (jitter augmentation); scoring (eval mode) never shifts. With
+``replicates`` n > 1 the model is n such networks from different initialisations, trained together
+(each on its own loss) and scored by their mean log-odds: a deep ensemble in one model directory.
 
 One-hot input [B, 4, width], channel order A, C, G, T: N and the other IUPAC ambiguity codes
 are 0.25 in each channel (unknown base); positions outside a shorter sequence are all zeros.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -44,6 +47,7 @@ class EnhancerNetConfig:
     dropout: float = 0.3
     rc_share: bool = True
     shift: int = 10  # training-time jitter in bp (config.json without it: 0, as those models were trained)
+    replicates: int = 1  # networks averaged (config.json without it: one)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "EnhancerNetConfig":
@@ -52,6 +56,8 @@ class EnhancerNetConfig:
         cfg = cls(**{k: v for k, v in d.items() if k in known})
         if len(cfg.channels) != len(cfg.kernel_sizes) or not cfg.channels:
             raise ValueError("channels and kernel_sizes need the same, non-zero, length")
+        if cfg.replicates < 1:
+            raise ValueError("replicates must be at least 1")
         return cfg
 
     def as_dict(self) -> dict:
@@ -128,3 +134,31 @@ class EnhancerNet(nn.Module):
             # Flipping channels (A,C,G,T -> T,G,C,A) and positions is the reverse complement.
             return 0.5 * (self.score(x) + self.score(torch.flip(x, dims=(1, 2))))
         return self.score(x)
+
+
+class ReplicateOutput(NamedTuple):
+    """Training-mode output of ``EnhancerNetReplicates``: the mean log-odds [B] and each
+    replicate's own [B, n] (the trainer's loss is the mean of the replicates' losses)."""
+
+    logits: torch.Tensor
+    member_logodds: torch.Tensor
+
+
+class EnhancerNetReplicates(nn.Module):
+    """``config.replicates`` EnhancerNets scored by their mean log-odds. Each is trained on its own
+    loss (training-mode output ``ReplicateOutput``): trained on the mean instead, the networks
+    would co-adapt and lose most of an ensemble's variance reduction."""
+
+    def __init__(self, config: EnhancerNetConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.members = nn.ModuleList(EnhancerNet(config) for _ in range(config.replicates))
+
+    def forward(self, x: torch.Tensor):
+        z = torch.stack([member(x) for member in self.members], dim=1)
+        return ReplicateOutput(z.mean(1), z) if self.training else z.mean(1)
+
+
+def build(config: EnhancerNetConfig) -> nn.Module:
+    """The network ``config`` describes: one EnhancerNet, or replicates averaged."""
+    return EnhancerNetReplicates(config) if config.replicates > 1 else EnhancerNet(config)

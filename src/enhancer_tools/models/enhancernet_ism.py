@@ -56,7 +56,9 @@ class EnhancerNetScorer(TorchScorer):
                 ref = float(net(x[None]).float()[0])
                 pos = torch.as_tensor(at[edit], device=self.device)
                 alts = torch.eye(4, device=self.device)[torch.as_tensor(base[edit], device=self.device)]
-                z = _mutant_logodds(net, x, pos, alts, batch_size) if edit.any() else []
+                # replicates: the mean of each network's log-odds, as their forward gives
+                nets = getattr(net, "members", [net])
+                z = np.mean([_mutant_logodds(n, x, pos, alts, batch_size) for n in nets], axis=0) if edit.any() else []
         finally:
             net.train(was_training)
         out = np.full((4, end - start), ref, dtype=np.float64)

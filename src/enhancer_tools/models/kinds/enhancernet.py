@@ -36,6 +36,7 @@ class EnhancerNetHyperparameters(TrainingSettings):
     dropout: float = 0.3
     rc_share: bool = True
     shift_bp: int = 10  # training-time random shift (jitter) of each sequence, in bp
+    replicates: int = 1  # networks from different initialisations, trained together, log-odds averaged
 
 
 def architecture(hp: EnhancerNetHyperparameters):
@@ -46,13 +47,13 @@ def architecture(hp: EnhancerNetHyperparameters):
     return EnhancerNetConfig(width=int(hp.width_bp), channels=[b, b * 3 // 2, 2 * b],
                              kernel_sizes=list(DEFAULTS["kernel_sizes"]), pool=int(DEFAULTS["pool"]),
                              dense=int(hp.dense), dropout=float(hp.dropout), rc_share=bool(hp.rc_share),
-                             shift=int(hp.shift_bp))
+                             shift=int(hp.shift_bp), replicates=int(hp.replicates))
 
 
 def _build(hp: EnhancerNetHyperparameters):
-    from enhancer_tools.models.enhancernet import EnhancerNet
+    from enhancer_tools.models.enhancernet import build
 
-    return EnhancerNet(architecture(hp))
+    return build(architecture(hp))
 
 
 def _adapter(hp: EnhancerNetHyperparameters, cache_dir: str | None):
@@ -69,15 +70,15 @@ def _export(model, hp: EnhancerNetHyperparameters) -> ModelExport:
 
 def _load(directory: str, info: dict, config: dict, device: str, precision: str):
     from enhancer_tools.models.enhancernet import (
-        EnhancerNet,
         EnhancerNetConfig,
         OneHotAdapter,
+        build,
     )
     from enhancer_tools.models.enhancernet_ism import EnhancerNetScorer
 
     try:
         cfg = EnhancerNetConfig.from_dict(config)
-        model = EnhancerNet(cfg)
+        model = build(cfg)
         model.load_state_dict(load_tensors(directory))
     except (ValueError, TypeError, RuntimeError) as exc:
         raise UserError(f"config.json and model.safetensors do not describe an EnhancerNet: {exc}", directory) from None
