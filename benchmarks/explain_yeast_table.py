@@ -148,14 +148,16 @@ def site_table(D: str, splits: list[str], explain_dir: str) -> list[str]:
     (sum over the site minus the same number of the region's average bases: log-odds)."""
     import numpy as np
 
+    from enhancer_tools.interpret.tables import read_attributions
+
     recs = [r for s in splits for r in read_fasta(os.path.join(D, "split", f"{s}.fa"))]
     pos = [q for _, lab, q in recs if lab == "1"]
     neg = [q for _, lab, q in recs if lab == "0"]
     ig = {}
     npz = os.path.join(explain_dir, "attributions.npz")
     if os.path.exists(npz):
-        z = np.load(npz, allow_pickle=True)
-        if "ig" in z.files:
+        z = read_attributions(npz)
+        if "ig" in z:
             for rid, seq, off, v in zip(z["ids"], z["sequences"], z["offset"], z["ig"]):
                 per_base = np.zeros(len(seq))
                 per_base[int(off):int(off) + v.shape[1]] = v.sum(axis=0)

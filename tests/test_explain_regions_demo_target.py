@@ -33,6 +33,7 @@ from click.testing import CliRunner
 from explain_helpers import run_explain
 
 from enhancer_tools.demo import MOTIFS
+from enhancer_tools.interpret.tables import read_attributions
 
 IUPAC = {"A": "A", "C": "C", "G": "G", "T": "T", "N": "[ACGT]", "S": "[CG]", "W": "[AT]", "R": "[AG]", "Y": "[CT]",
          "K": "[GT]", "M": "[AC]"}
@@ -115,7 +116,7 @@ def test_planted_motifs_are_recovered(tmp_path, request, kind):
     result = run_explain(["--model", model, "--fasta", val_positives, "-o", ism_out, "--method", "ism", "--top", "50",
                           "--start", "100", "--end", "400", "--plots", "0", "-j", "2", "-q"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    data = np.load(ism_out / "attributions.npz", allow_pickle=True)
+    data = read_attributions(ism_out / "attributions.npz")
     inside, flank = [], []
     for seq, delta in zip(data["sequences"], data["ism"]):
         mask = _instances(str(seq).upper(), 100, 400)

@@ -16,6 +16,7 @@ from score_helpers import (
 )
 
 from enhancer_tools.interpret.meme import read_jaspar, read_meme
+from enhancer_tools.interpret.tables import read_attributions
 from enhancer_tools.interpret.motifs import Pattern, bh_qvalues, match_patterns
 
 
@@ -28,7 +29,7 @@ def test_both_methods_write_every_output(tmp_path, kind):
     result = run_explain(["--model", model, "--fasta", fa, "-o", out, "--method", "both", "--steps", "4", "--top", "3",
                           "--start", "2", "--end", "42", "-q", "--json", tmp_path / "run.json"])
     assert result.exit_code == 0, result.output
-    data = np.load(out / "attributions.npz", allow_pickle=True)
+    data = read_attributions(out / "attributions.npz")
     assert len(data["ids"]) == 3 and data["offset"].tolist() == [2, 2, 2]
     assert all(a.shape == (4, 40) for a in data["ism"]) and all(a.shape == (4, 40) for a in data["ig"])
     rows = (out / "ism.tsv").read_text().splitlines()
@@ -56,7 +57,7 @@ def _explain_bed(tmp_path, bed_lines: str, *args):
 def test_bed_input_cuts_windows_from_the_genome(tmp_path):
     out, result = _explain_bed(tmp_path, "chr1\t100\t180\tpeak1\nchr2\t300\t380\tpeak2\n", "--plots", "1")
     assert result.exit_code == 0, result.output
-    data = np.load(out / "attributions.npz", allow_pickle=True)
+    data = read_attributions(out / "attributions.npz")
     assert [len(s) for s in data["sequences"]] == [60, 60]
 
 
@@ -118,7 +119,7 @@ def test_bed_input_writes_a_bigwig_of_each_bases_contribution(tmp_path, method):
     out, result = _explain_bed(tmp_path, "chr1\t100\t180\tpeak1\t0\t+\nchr1\t120\t200\tpeak3\t0\t+\n"
                                          "chr2\t300\t380\tpeak2\t0\t-\n", "--plots", "0", "--method", method, "--steps", "4")
     assert result.exit_code == 0, result.output
-    data = np.load(out / "attributions.npz", allow_pickle=True)
+    data = read_attributions(out / "attributions.npz")
     per_base = {}
     for rid, seq, values in zip(data["ids"], data["sequences"], data[method]):
         values = hypothetical_from_ism(values) if method == "ism" else values
@@ -149,3 +150,23 @@ def test_fasta_input_writes_no_bigwig(tmp_path):
     result = run_explain(["--model", model, "--fasta", fa, "-o", tmp_path / "o", "-q", "--plots", "0"])
     assert result.exit_code == 0, result.output
     assert not list((tmp_path / "o").glob("*.bw"))
+
+
+def test_attributions_file_needs_no_pickle_and_keeps_each_region(tmp_path):
+    from enhancer_tools.interpret.tables import write_attributions
+
+    rng = np.random.default_rng(3)
+    ism = [rng.normal(size=(4, n)).astype(np.float32) for n in (5, 0, 9)]
+    ig = [rng.normal(size=(4, n)).astype(np.float32) for n in (5, 0, 9)]
+    path = tmp_path / "a.npz"
+    write_attributions(str(path), ["a", "b", "c"], ["ACGTACG", "AC", "ACGTACGTACG"], {"ism": ism, "ig": ig}, [1, 0, 2])
+    with np.load(path) as raw:  # allow_pickle=False, numpy's default: a pickled object array would raise
+        assert all(raw[key].dtype != object for key in raw.files)
+    data = read_attributions(str(path))
+    assert data["ids"].tolist() == ["a", "b", "c"] and data["offset"].tolist() == [1, 0, 2]
+    for method, want in (("ism", ism), ("ig", ig)):
+        assert [a.shape for a in data[method]] == [(4, 5), (4, 0), (4, 9)]
+        for got, expected in zip(data[method], want):
+            np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="lengths differ"):
+        write_attributions(str(tmp_path / "b.npz"), ["a"], ["ACGT"], {"ism": [ism[0]], "ig": [ig[2]]}, [0])

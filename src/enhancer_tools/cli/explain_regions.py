@@ -38,7 +38,7 @@ of --tax-group from the pyjaspar package, or a MEME file) with TOMTOM p- and q-v
 \b
 Outputs in OUT_DIR (all or nothing; an existing non-empty folder is refused unless it is an
 earlier explain-regions output and --force is given): attributions.npz (ids, sequences,
-offset, [4, L] arrays per method, A C G T), regions.tsv, ism.tsv (id position ref alt
+offset, length, per method one [4, sum L] array, A C G T; no pickled objects), regions.tsv, ism.tsv (id position ref alt
 delta_logodds; 1-based positions), motifs.tsv, images/ (logos PNG+SVG, region tracks),
 summary.html, explain_regions_mqc.json (MultiQC custom content), explain_regions.json; with
 --bed and --genome also attributions.ism.bw / attributions.ig.bw (each base's contribution on

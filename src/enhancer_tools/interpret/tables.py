@@ -16,16 +16,32 @@ MOTIF_COLUMNS = ("pattern", "seqlets", "consensus", "rank", "match", "family", "
 
 def write_attributions(path: str, ids: Sequence[str], seqs: Sequence[str], arrays: dict[str, list[np.ndarray]],
                        offsets: Sequence[int]) -> None:
-    """One .npz: ``ids``, ``sequences``, ``offset`` (first position of each array in its region)
-    and, per method, an object array of [4, L] float32 arrays (A, C, G, T)."""
+    """One .npz without pickled objects (``np.load`` needs no ``allow_pickle``): ``ids``,
+    ``sequences``, ``offset`` (first attributed position of each region), ``length`` (attributed
+    positions of each region) and, per method, one float32 [4, sum(length)] array (rows A, C, G, T):
+    the regions' [4, L] arrays side by side, in ``ids`` order. ``read_attributions`` splits them."""
+    lengths = [int(np.shape(v)[1]) for v in next(iter(arrays.values()), [])]
     packed = {}
     for name, values in arrays.items():
-        holder = np.empty(len(values), dtype=object)
-        holder[:] = [np.asarray(v, dtype=np.float32) for v in values]
-        packed[name] = holder
+        if [int(np.shape(v)[1]) for v in values] != lengths:
+            raise ValueError(f"{name}: the regions' attribution lengths differ from the other method's")
+        packed[name] = (np.concatenate([np.asarray(v, dtype=np.float32) for v in values], axis=1) if values
+                        else np.zeros((4, 0), dtype=np.float32))
     with open(path, "wb") as fh:
         np.savez_compressed(fh, ids=np.array(ids), sequences=np.array(seqs), offset=np.array(offsets, dtype=np.int64),
-                            **packed)
+                            length=np.array(lengths or [0] * len(ids), dtype=np.int64), **packed)
+
+
+def read_attributions(path: str) -> dict:
+    """``write_attributions``' file as a dict: ``ids``, ``sequences``, ``offset``, ``length`` arrays
+    and, per method present, a list of [4, L] float32 arrays, one per region."""
+    with np.load(path) as data:
+        out = {key: data[key] for key in ("ids", "sequences", "offset", "length")}
+        bounds = np.cumsum(out["length"])[:-1]
+        for method in ("ism", "ig"):
+            if method in data.files:
+                out[method] = np.split(data[method], bounds, axis=1) if len(out["ids"]) else []
+    return out
 
 
 def ism_rows(region_id: str, seq: str, delta: np.ndarray, offset: int):
