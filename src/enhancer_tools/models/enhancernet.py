@@ -6,8 +6,8 @@ log-odds). With ``rc_share`` the same weights score the sequence and its reverse
 and the two log-odds are averaged, so the model is strand-symmetric. With ``shift`` s > 0, each
 training sequence is moved by a random offset in [-s, s] bp (zero-filled, like padding) at every
 forward pass in training mode (jitter augmentation); scoring (eval mode) never shifts. With
-``replicates`` n > 1 the model is n such networks from different initialisations, trained together
-(each on its own loss) and scored by their mean log-odds: a deep ensemble in one model directory.
+``replicates`` n > 1 the model is n such networks trained apart (seeds s, s+1, ...) and scored by
+their mean log-odds: a deep ensemble in one model directory.
 
 One-hot input [B, 4, width], channel order A, C, G, T: N and the other IUPAC ambiguity codes
 are 0.25 in each channel (unknown base); positions outside a shorter sequence are all zeros.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -136,27 +135,17 @@ class EnhancerNet(nn.Module):
         return self.score(x)
 
 
-class ReplicateOutput(NamedTuple):
-    """Training-mode output of ``EnhancerNetReplicates``: the mean log-odds [B] and each
-    replicate's own [B, n] (the trainer's loss is the mean of the replicates' losses)."""
-
-    logits: torch.Tensor
-    member_logodds: torch.Tensor
-
-
 class EnhancerNetReplicates(nn.Module):
-    """``config.replicates`` EnhancerNets scored by their mean log-odds. Each is trained on its own
-    loss (training-mode output ``ReplicateOutput``): trained on the mean instead, the networks
-    would co-adapt and lose most of an ensemble's variance reduction."""
+    """``config.replicates`` EnhancerNets, each trained on its own (``training.fit``: its own seed,
+    batch order and early stopping), scored by their mean log-odds."""
 
     def __init__(self, config: EnhancerNetConfig) -> None:
         super().__init__()
         self.config = config
         self.members = nn.ModuleList(EnhancerNet(config) for _ in range(config.replicates))
 
-    def forward(self, x: torch.Tensor):
-        z = torch.stack([member(x) for member in self.members], dim=1)
-        return ReplicateOutput(z.mean(1), z) if self.training else z.mean(1)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members], dim=1).mean(1)
 
 
 def build(config: EnhancerNetConfig) -> nn.Module:

@@ -48,6 +48,8 @@ class ModelKind:
       ``encoding_key(hp)`` the settings that change the encoding (encodings are reused across
       trials with the same key);
     - one-call kinds: ``fit(hp, train_seqs, train_labels, val_seqs, val_labels, seed)`` a DirectFit;
+    - ``combine(hp, states)``: torch kinds whose hyperparameters have ``replicates`` n > 1: the one
+      model made of n networks trained apart (``training.fit``), given each one's state dict;
     - ``loads_members``: the kind's model directory holds other model directories (an ensemble);
       ``load`` then also gets ``load_member``, the registry's ``load_model`` (a kind module may
       not import the registry: that would be a cycle).
@@ -62,6 +64,7 @@ class ModelKind:
     export: Callable[[Any, Any], ModelExport] | None = None
     encoding_key: Callable[[Any], Hashable] = lambda hp: None
     fit: Callable[[Any, Sequence[str], Any, Sequence[str], Any, int], DirectFit] | None = None
+    combine: Callable[[Any, list[dict]], Any] | None = None
     loads_members: bool = False
 
     @property

@@ -27,7 +27,7 @@ from enhancer_tools.io.output_folder import check_output_folder, work_folder
 from enhancer_tools.io.runinfo import RunInfo, sha256_file
 from enhancer_tools.metrics.binary import binary_metrics
 from enhancer_tools.metrics.calibration import calibrate
-from enhancer_tools.models.hyperparameters import as_dict
+from enhancer_tools.models.hyperparameters import as_dict, with_values
 from enhancer_tools.models.kind import ModelExport, ModelKind
 from enhancer_tools.models.modeldir import (
     is_model_directory,
@@ -78,20 +78,39 @@ class FitSession:
                             "val_sha256": sha256_file(req.val)}
         self._encoded: dict[Hashable, dict] = {}
 
-    def train_one(self, hp, checkpoint_dir: str, resume: bool, trial=None) -> tuple[Any, TrainResult]:
-        """Build and train one model of hyperparameters ``hp``; returns (model, result)."""
+    def train_one(self, hp, checkpoint_dir: str, resume: bool, trial=None, seed: int | None = None
+                  ) -> tuple[Any, TrainResult]:
+        """Build and train one model of hyperparameters ``hp`` (``seed``: the request's unless
+        given); returns (model, result)."""
+        seed = self.req.seed if seed is None else seed
         adapter = self.kind.adapter(hp, os.path.join(self.work, "cache"))
         cache = self._encoded.setdefault(self.kind.encoding_key(hp), {})
         needed = [name for name in ("train", "val", "val_rc") + (("train_rc",) if hp.rc_augment else ())
                   if name not in cache]
         if needed:
             cache.update(self._encode_once(adapter, needed))
-        seed_everything(self.req.seed)
+        seed_everything(seed)
         model = self.kind.build(hp)
-        trainer = Trainer(model, adapter, self.train_set, self.val_set, hp, seed=self.req.seed, device=self.device,
+        trainer = Trainer(model, adapter, self.train_set, self.val_set, hp, seed=seed, device=self.device,
                           checkpoint_dir=checkpoint_dir, trial=trial, on_step=self.req.on_step,
                           fingerprint={**self.fingerprint, "params": as_dict(hp)}, encoded=cache)
         return model, trainer.run(resume)
+
+    def train_replicates(self, hp, checkpoint_dir: str, resume: bool) -> tuple[Any, TrainResult]:
+        """``hp.replicates`` networks trained apart, replicate r (from 0) with seed + r, its own batch
+        order, early stopping and checkpoints (``checkpoint_dir/replicate-<r+1>``), then combined by
+        the kind into one model that scores their mean log-odds. Replicate 1 is the single network
+        the same seed trains; a deep ensemble, not networks fitted through their mean."""
+        n = int(hp.replicates)
+        one = with_values(hp, {"replicates": 1})
+        results = []
+        for r in range(n):
+            folder = os.path.join(checkpoint_dir, f"replicate-{r + 1}")
+            log.info("replicate %d of %d (seed %d)", r + 1, n, self.req.seed + r)
+            _, result = self.train_one(one, folder, resume and (r == 0 or os.path.isdir(folder)), seed=self.req.seed + r)
+            results.append(result)
+        model = self.kind.combine(hp, [r.best_state for r in results])
+        return model, merge_replicates(results, self.val_set.labels, model.state_dict())
 
     def _encode_once(self, adapter, names: list[str]) -> dict:
         """Encode the named sets. Under torchrun rank 0 encodes first (a kind with a cache,
@@ -125,6 +144,23 @@ class FitSession:
                                 training_metrics(result))
 
 
+def merge_replicates(results: list[TrainResult], val_labels, best_state: dict) -> TrainResult:
+    """One TrainResult for networks trained apart and scored by their mean log-odds: validation of
+    the mean, each epoch's log entry tagged with its replicate, times and steps summed."""
+    import numpy as np
+
+    val_logodds = np.mean([r.val_logodds for r in results], axis=0)
+    seqs = sum((r.throughput or 0) * r.train_seconds for r in results)
+    seconds = sum(r.train_seconds for r in results)
+    peaks = [r.peak_gpu_memory_mib for r in results if r.peak_gpu_memory_mib is not None]
+    return TrainResult(best_state=best_state, validation=binary_metrics(val_labels, val_logodds), val_logodds=val_logodds,
+                       log=[{"replicate": i + 1, **entry} for i, r in enumerate(results) for entry in r.log],
+                       best_epoch=[r.best_epoch for r in results], stopped_early=all(r.stopped_early for r in results),
+                       steps=sum(r.steps for r in results), throughput=seqs / seconds if seconds > 0 else None,
+                       train_seconds=seconds, peak_gpu_memory_mib=max(peaks) if peaks else None,
+                       config={**results[0].config, "replicates": len(results)})
+
+
 def training_metrics(result: TrainResult) -> dict:
     """The per-run part of the metrics JSON."""
     return {"epochs": result.log, "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
@@ -146,6 +182,9 @@ def fit(run: RunInfo, req: FitRequest) -> dict:
                         is_ours=is_model_directory, what="model directory")
     if req.trials < 0:
         raise UserError("--trials must be >= 0")
+    if req.trials and getattr(req.hyperparameters, "replicates", 1) > 1:
+        raise UserError("--replicates with --trials is not supported: search with one network, then train the "
+                        "chosen settings with --replicates")
     if req.trials and not req.kind.trains_with_torch:
         raise UserError(f"--trials: a {req.kind.name} model is fitted in one call and has no Optuna search")
     device = resolve_device(req.device)
@@ -188,7 +227,9 @@ def _fit_single(session: FitSession) -> dict:
             log.info("--force: removing the checkpoint of an earlier run")
             shutil.rmtree(checkpoint_dir)
     distributed.barrier()
-    model, result = session.train_one(req.hyperparameters, checkpoint_dir, req.resume)
+    hp = req.hyperparameters
+    train = session.train_replicates if getattr(hp, "replicates", 1) > 1 else session.train_one
+    model, result = train(hp, checkpoint_dir, req.resume)
     metrics: dict = {}
     if session.ctx.is_main:
         with AtomicOutputs() as out:

@@ -74,7 +74,7 @@ class TrainResult:
     validation: dict
     val_logodds: np.ndarray
     log: list[dict]
-    best_epoch: float
+    best_epoch: float | list[float]  # one per replicate for networks trained apart (training.fit)
     stopped_early: bool
     steps: int
     throughput: float | None
@@ -218,20 +218,6 @@ def param_groups(model, weight_decay: float):
         if p.requires_grad:
             (decay if p.dim() >= 2 else no_decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def training_loss(output, y, class_weights: tuple[float, float] = (1.0, 1.0)):
-    """Class-weighted binary cross-entropy of a model output against labels ``y`` [B]. A model of
-    several networks (EnhancerNet replicates: ``output.member_logodds`` [B, n]) gets the mean of
-    its networks' own losses, so that each learns on its own rather than through their mean."""
-    import torch
-
-    members = getattr(output, "member_logodds", None)
-    z = (positive_logodds(output) if members is None else members).float()
-    target = y if members is None else y[:, None].expand_as(z)
-    pos_weight, neg_weight = class_weights
-    return torch.nn.functional.binary_cross_entropy_with_logits(
-        z, target, weight=target * pos_weight + (1 - target) * neg_weight)
 
 
 def _cpu_state(model) -> dict:
@@ -393,8 +379,9 @@ class Trainer:
         group = min(accum, n_batches - (micro - micro % accum))
         with (self.net.no_sync() if not last_in_step and self.net is not self.model else contextlib.nullcontext()):
             with autocast(self.settings.precision, self.device):
-                output = self.net(**inputs)
-            loss = training_loss(output, y, self.class_weights)
+                z = positive_logodds(self.net(**inputs)).float()
+            pos_weight, neg_weight = self.class_weights
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y, weight=y * pos_weight + (1 - y) * neg_weight)
             scaled = loss / group
             (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
         if self._loss is None:  # the same float64 sums as adding float(loss) * len(y), without a host sync

@@ -36,7 +36,7 @@ class EnhancerNetHyperparameters(TrainingSettings):
     dropout: float = 0.3
     rc_share: bool = True
     shift_bp: int = 10  # training-time random shift (jitter) of each sequence, in bp
-    replicates: int = 1  # networks from different initialisations, trained together, log-odds averaged
+    replicates: int = 1  # networks trained apart (seeds s, s+1, ...), their log-odds averaged
 
 
 def architecture(hp: EnhancerNetHyperparameters):
@@ -54,6 +54,15 @@ def _build(hp: EnhancerNetHyperparameters):
     from enhancer_tools.models.enhancernet import build
 
     return build(architecture(hp))
+
+
+def _combine(hp: EnhancerNetHyperparameters, states: list[dict]):
+    from enhancer_tools.models.enhancernet import build
+
+    model = build(architecture(hp))
+    for member, state in zip(model.members, states, strict=True):
+        member.load_state_dict(state)
+    return model
 
 
 def _adapter(hp: EnhancerNetHyperparameters, cache_dir: str | None):
@@ -87,4 +96,5 @@ def _load(directory: str, info: dict, config: dict, device: str, precision: str)
 
 KIND = ModelKind(name="enhancernet", hyperparameters=EnhancerNetHyperparameters, load=_load,
                  search_space=lambda hp: dict(SEARCH_SPACE), build=_build, adapter=_adapter, export=_export,
+                 combine=_combine,
                  encoding_key=lambda hp: int(hp.width_bp))
