@@ -47,6 +47,9 @@ if [ "$STAGE" = cv ]; then OUT_MD=${1:-benchmarks/results/real-data-cv.md}; else
 # ---- model options (easy to change; the DNABERT-2 ones follow scripts/run-demo.sh) ----------
 # CNN: enhancernet-train's own defaults (width = longest training sequence).
 CNN_OPTS=${CNN_OPTS:-}
+# A second CNN row, cnn_xN: the same options with --replicates N (N networks trained apart, seeds
+# SEED, SEED+1, ..., log-odds averaged); 1 leaves the row out. The ensemble keeps the single CNN.
+CNN_REPLICATES=${CNN_REPLICATES:-3}
 # k-mer floor: the default C grid extended downwards (its best sat at the lower edge on iEnhancer-2L).
 KMER_OPTS=${KMER_OPTS:---c-grid 0.000001,0.00001,0.0001,0.001,0.01,0.1,1,10,100}
 # Tiny DNABERT-2 from scratch on a BPE vocabulary of the train split, with dnabert2-finetune's
@@ -138,6 +141,11 @@ models() {
     $KMER_OPTS --json "$R/kmer-baseline.json" --quiet
   step "$ds" cnn_train "$BIN/enhancernet-train" --train "$S/train.fa" --val "$S/val.fa" -o "$M/cnn" \
     $CNN_OPTS --device cpu --threads "$THREADS" --seed "$SEED" --json "$R/enhancernet-train.json" --quiet
+  if [ "$CNN_REPLICATES" -gt 1 ]; then
+    step "$ds" cnn_replicates_train "$BIN/enhancernet-train" --train "$S/train.fa" --val "$S/val.fa" \
+      -o "$M/cnn_x$CNN_REPLICATES" $CNN_OPTS --replicates "$CNN_REPLICATES" --device cpu --threads "$THREADS" \
+      --seed "$SEED" --json "$R/enhancernet-train_x$CNN_REPLICATES.json" --quiet
+  fi
   step "$ds" bpe_train "$BIN/bpe-train" "$S/train.fa" --vocab-size "$BPE_VOCAB" --seed "$SEED" -o "$D/tokenizer.json" \
     --json "$R/bpe-train.json" --quiet
   maxlen=$("$BIN/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["token_lengths"]["recommended_max_length"])' "$R/bpe-train.json")

@@ -165,7 +165,8 @@ def dataset_section(work: str, ds: str, k: int, n: int, seed: int, verdicts: dic
              "Δ PR-AUC vs k-mer (95% CI) | Δ ROC-AUC per fold | folds at or above the floor (ROC) |"),
             "|---|---|---|---|---|---|---|"]
     models = folds[0]
-    order = ["kmer", "cnn", *sorted(m for m in models if m.startswith("dnabert2_s")), "ensemble", "gc"]
+    order = ["kmer", "cnn", *sorted(m for m in models if m.startswith("cnn_x")),
+             *sorted(m for m in models if m.startswith("dnabert2_s")), "ensemble", "gc"]
     for m in [x for x in order if x in models]:
         (v, lo, hi, d, dlo, dhi), (pv, plo, phi, dp, dplo, dphi) = stats[(m, "roc_auc")], stats[(m, "pr_auc")]
         cells = [f"{v:.3f} ({lo:.3f}–{hi:.3f})", f"{pv:.3f} ({plo:.3f}–{phi:.3f})"]
@@ -200,7 +201,7 @@ def table(args) -> None:
     out = ["# Real-data benchmark by cross-validation: every sequence scored once, out of fold (issue 18)", "",
            ("Script: `STAGE=cv bash benchmarks/bench_real_data.sh` (`benchmarks/real_data_cv.py` makes the folds and "
             "writes this file). The same recipe as `real-data.md` (the same data preparation, the same models with the "
-            "same options: kmer-baseline, enhancernet-train's defaults, bpe-train + dnabert2-finetune --init tiny for "
+            "same options: kmer-baseline, enhancernet-train's defaults (cnn) and with --replicates N (cnn_xN), bpe-train + dnabert2-finetune --init tiny for "
             "seeds 1-3, model-ensemble of the best-validation seed + CNN + k-mer, the gc reference), run once per "
             "fold. Nothing is chosen here: every choice inside a fold (epochs, C, thresholds, temperatures, the "
             "ensemble's fit and its DNABERT-2 seed) is made on that fold's validation part."), "",
@@ -217,7 +218,7 @@ def table(args) -> None:
     out += ["## Against the k-mer floor, mean of the folds", "",
             ("At or above = point difference ≥ 0; clearly above / below = the whole 95% interval of the difference "
              "above / below 0."), ""]
-    for m in MODELS:
+    for m in ("cnn", *sorted(m for m in verdicts if m.startswith("cnn_x")), *MODELS[1:]):
         rows = verdicts.get(m)
         if rows:
             out.append(f"- {m}: " + "; ".join(f"{ds} ΔROC {d:+.3f} ({_tag(d, lo, hi)}) / ΔPR {dp:+.3f} "

@@ -78,6 +78,8 @@ def machine() -> str:
 
 def validation_of(runs: str, model: str) -> dict | None:
     name = {"kmer": "kmer-baseline", "cnn": "enhancernet-train", "ensemble": "model-ensemble"}.get(model)
+    if name is None and model.startswith("cnn_x"):  # --replicates N: enhancernet-train_xN.json
+        name = "enhancernet-train_" + model.split("_")[1]
     if name is None and model.startswith("dnabert2_s"):
         name = "dnabert2-finetune_" + model.split("_")[1]
     info = load(os.path.join(runs, f"{name}.json")) if name else None
@@ -111,7 +113,7 @@ def dataset_section(work: str, ds: str, seeds: list[str], verdicts: dict) -> lis
             "Δ ROC-AUC vs k-mer (95% CI) | Δ PR-AUC vs k-mer (95% CI) | floor status |",
             "|---|---|---|---|---|---|---|---|"]
     models = metrics["models"]
-    order = ["kmer", "cnn"] + [f"dnabert2_s{s}" for s in seeds] + ["ensemble"]
+    order = ["kmer", "cnn", *sorted(m for m in models if m.startswith("cnn_x"))] + [f"dnabert2_s{s}" for s in seeds] + ["ensemble"]
     for m in order + sorted(set(models) - set(order)):
         if m not in models:
             if m == "ensemble":
@@ -190,7 +192,7 @@ def verdict_lines(verdicts: dict) -> list[str]:
     out = ["## Against the k-mer floor (issue 18 target)", "",
            "At or above the floor = point difference ≥ 0; clearly above = the whole 95% paired-bootstrap interval "
            "of the difference above 0.", ""]
-    for m in ("cnn", "ensemble", "dnabert2", "gc"):
+    for m in ("cnn", *sorted(m for m in verdicts if m.startswith("cnn_x")), "ensemble", "dnabert2", "gc"):
         rows = verdicts.get(m)
         if not rows:
             out.append(f"- {m}: not run.")
@@ -223,14 +225,15 @@ def main() -> None:
     out = ["# Three open real datasets end to end: k-mer floor, EnhancerNet CNN, tiny DNABERT-2, ensemble (issue 18)", "",
            "Script: `bash benchmarks/bench_real_data.sh` (the project's console scripts only, plus awk for the FASTA "
            "headers and the CSV; this file is written by `benchmarks/real_data_table.py`). Data: `../shared/data/` "
-           "(see its README). Knobs: `WORK`, `DATASETS`, `SEEDS`, `THREADS`, `BOOTSTRAP`, `CNN_OPTS`, `KMER_OPTS`, "
+           "(see its README). Knobs: `WORK`, `DATASETS`, `SEEDS`, `THREADS`, `BOOTSTRAP`, `CNN_OPTS`, `CNN_REPLICATES`, `KMER_OPTS`, "
            "`DNABERT_OPTS`, `BPE_VOCAB`.", "",
            f"Run finished {now} on {machine()}; `--threads {args.threads}` for every trainer; "
            f"total wall time {wall} s; load average at the end {load_avg} (a shared machine: other people's "
            "training jobs ran at the same time, so wall times vary).", "",
            "Models and options:", "",
            f"- k-mer floor: `kmer-baseline {args.kmer_opts}` (k = 3-6 counts, logistic regression, C chosen on validation).",
-           f"- CNN: `enhancernet-train {args.cnn_opts or '(its defaults)'}` (width = longest training sequence).",
+           f"- CNN: `enhancernet-train {args.cnn_opts or '(its defaults)'}` (width = longest training sequence); "
+           "cnn_xN: the same with `--replicates N` (N networks trained apart, seeds 1..N, log-odds averaged).",
            f"- tiny DNABERT-2: `bpe-train --vocab-size {args.bpe_vocab}` on the train split, then `dnabert2-finetune "
            f"--init tiny {args.dnabert_opts} --max-length <bpe-train's recommended_max_length>` for seeds "
            f"{', '.join(seeds)} (the options of scripts/run-demo.sh).",

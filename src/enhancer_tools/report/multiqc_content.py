@@ -244,7 +244,8 @@ def run_sections(runs: list[rs.ToolRun]) -> list[dict]:
     return sections
 
 
-_NOT_CURVES = ("epoch", "step", "val_n", "val_n_positive")  # x axes, and set sizes that do not change
+# x axes, set sizes that do not change, and the replicate a row belongs to (enhancernet-train --replicates)
+_NOT_CURVES = ("epoch", "step", "val_n", "val_n_positive", "replicate")
 
 
 def _training_curves(trainers: list[rs.ToolRun]) -> list[dict]:
@@ -252,9 +253,10 @@ def _training_curves(trainers: list[rs.ToolRun]) -> list[dict]:
     for r in trainers:
         for i, row in enumerate(rs.epoch_log(r), start=1):
             x = row.get("epoch", row.get("step", i))
+            series = f"{r.name} (replicate {int(row['replicate'])})" if "replicate" in row else r.name
             for key, value in row.items():
                 if key not in _NOT_CURVES:
-                    per_metric.setdefault(key, {}).setdefault(r.name, {})[str(x)] = value
+                    per_metric.setdefault(key, {}).setdefault(series, {})[str(x)] = value
     if not per_metric:
         return []
     names = sorted(per_metric, key=lambda k: (not k.startswith(("val", "pr_auc", "roc_auc")), k))
