@@ -13,7 +13,8 @@
 #                chromosomes held out (val chrIV, test chrVII,chrXV): neighbouring windows
 #                overlap, so a random split would put overlapping sequence on both sides.
 #
-# For each: kmer-baseline (the floor), enhancernet-train (the CNN, its defaults), bpe-train on
+# For each: kmer-baseline (the floor), enhancernet-train (the CNN, its defaults; and as cnn_xN with
+# --replicates N, CNN_REPLICATES, default 3), bpe-train on
 # the train split + dnabert2-finetune --init tiny for each seed in SEEDS, model-ensemble (when the
 # tool exists; the DNABERT-2 member is the seed with the best validation PR-AUC), score-regions
 # on the test split, report --floor kmer --bootstrap $BOOTSTRAP (with a "gc" reference row: the
@@ -28,7 +29,7 @@
 #   cv: the same preparation and models, run once per fold of a FOLDS-fold cross-validation
 #   over each whole set, see benchmarks/real_data_cv.py; WORK defaults to /tmp/real-data-cv and
 #   the results file to benchmarks/results/real-data-cv.md) FOLDS=5
-#   CNN_OPTS, KMER_OPTS, DNABERT_OPTS, BPE_VOCAB (below) to change the models' options.
+#   CNN_OPTS, CNN_REPLICATES, KMER_OPTS, DNABERT_OPTS, BPE_VOCAB (below) to change the models' options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

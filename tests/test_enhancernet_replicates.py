@@ -22,6 +22,8 @@ from enhancer_tools.models.enhancernet import (
     build,
 )
 from enhancer_tools.models.registry import load_model
+from enhancer_tools.report import run_stats as rs
+from enhancer_tools.report.multiqc_content import _training_curves
 
 SMALL = {"width": 64, "channels": [4, 6, 8], "kernel_sizes": [5, 3, 3], "dense": 8}
 
@@ -115,3 +117,15 @@ def test_replicates_with_a_search_is_refused(tmp_path):
                                        "--replicates", "0", "--quiet"])
     assert result.exit_code == 2 and "--replicates" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_training_curves_keep_each_replicate_apart():
+    """report's training curves: one series per replicate, not one overwritten by the next."""
+    epochs = [{"replicate": r, "epoch": e, "val_pr_auc": 0.5 + r / 10 + e / 100} for r in (1, 2) for e in (1, 2)]
+    run = rs.ToolRun(name="enhancernet-train", tool="enhancernet-train", path="cnn.json", data={"epochs": epochs})
+    (section,) = _training_curves([run])
+    names = [label["name"] for label in section["pconfig"]["data_labels"]]
+    assert names == ["val_pr_auc"], "the replicate number is a series, not a metric"
+    curves = section["data"][0]
+    assert curves["enhancernet-train (replicate 2)"] == {"1": 0.71, "2": 0.72}
+    assert curves["enhancernet-train (replicate 1)"] == {"1": 0.61, "2": 0.62}

@@ -138,16 +138,3 @@ def test_software_versions_list_ours_and_plot_legends_are_on(report):
         if section["plot_type"] == "linegraph":
             assert section["pconfig"]["showlegend"] is True, path.name
 
-
-def test_training_curves_keep_each_replicate_apart():
-    from enhancer_tools.report import run_stats as rs
-    from enhancer_tools.report.multiqc_content import _training_curves
-
-    epochs = [{"replicate": r, "epoch": e, "val_pr_auc": 0.5 + r / 10 + e / 100} for r in (1, 2) for e in (1, 2)]
-    run = rs.ToolRun(name="enhancernet-train", tool="enhancernet-train", path="cnn.json", data={"epochs": epochs})
-    (section,) = _training_curves([run])
-    names = [label["name"] for label in section["pconfig"]["data_labels"]]
-    assert names == ["val_pr_auc"], "the replicate number is a series, not a metric"
-    curves = section["data"][0]
-    assert curves["enhancernet-train (replicate 2)"] == {"1": 0.71, "2": 0.72}
-    assert curves["enhancernet-train (replicate 1)"] == {"1": 0.61, "2": 0.62}
