@@ -16,8 +16,8 @@ from score_helpers import (
 )
 
 from enhancer_tools.interpret.meme import read_jaspar, read_meme
-from enhancer_tools.interpret.tables import read_attributions
 from enhancer_tools.interpret.motifs import Pattern, bh_qvalues, match_patterns
+from enhancer_tools.interpret.tables import read_attributions
 
 
 @pytest.mark.parametrize("kind", ["cnn", "dnabert2"])
