@@ -137,4 +137,3 @@ def test_software_versions_list_ours_and_plot_legends_are_on(report):
         section = json.loads(path.read_text())
         if section["plot_type"] == "linegraph":
             assert section["pconfig"]["showlegend"] is True, path.name
-

@@ -29,7 +29,7 @@ def write_attributions(path: str, ids: Sequence[str], seqs: Sequence[str], array
                         else np.zeros((4, 0), dtype=np.float32))
     with open(path, "wb") as fh:
         np.savez_compressed(fh, ids=np.array(ids), sequences=np.array(seqs), offset=np.array(offsets, dtype=np.int64),
-                            length=np.array(lengths or [0] * len(ids), dtype=np.int64), **packed)
+                            length=np.array(lengths, dtype=np.int64), **packed)
 
 
 def read_attributions(path: str) -> dict:

@@ -107,6 +107,7 @@ class FitSession:
         for r in range(n):
             folder = os.path.join(checkpoint_dir, f"replicate-{r + 1}")
             log.info("replicate %d of %d (seed %d)", r + 1, n, self.req.seed + r)
+            # --resume: a replicate the interrupted run never reached simply starts (no "no checkpoint" warning)
             _, result = self.train_one(one, folder, resume and (r == 0 or os.path.isdir(folder)), seed=self.req.seed + r)
             results.append(result)
         model = self.kind.combine(hp, [r.best_state for r in results])
