@@ -36,7 +36,8 @@ def demo_split(tmp_path_factory):
 def demo_cnn(demo_split, tmp_path_factory):
     """Factory ``demo_cnn(seed, width) -> (folder, model_dir)``: an EnhancerNet trained with its
     defaults for 10 epochs without early stopping on ``demo_split(width)`` (``folder``: demo/,
-    train.fa, val.fa), once per (width, seed) in a session. The explain-regions and
+    train.fa, val.fa), once per (width, seed) in a session; one network (``--replicates 1``),
+    as those targets were measured, at a third of the default's time. The explain-regions and
     score-variants demo targets use it."""
     from enhancer_tools.cli.enhancernet_train import main as enhancernet_train
 
@@ -50,7 +51,7 @@ def demo_cnn(demo_split, tmp_path_factory):
             try:
                 result = CliRunner().invoke(enhancernet_train, [
                     "--train", str(folder / "train.fa"), "--val", str(folder / "val.fa"), "-o", str(root / f"cnn{width}_{seed}"),
-                    "--epochs", str(DEMO_CNN_EPOCHS), "--patience", str(DEMO_CNN_EPOCHS), "--threads", "2",
+                    "--epochs", str(DEMO_CNN_EPOCHS), "--patience", str(DEMO_CNN_EPOCHS), "--replicates", "1", "--threads", "2",
                     "--seed", str(seed), "--quiet"], catch_exceptions=False)
             finally:
                 torch.set_num_threads(threads)

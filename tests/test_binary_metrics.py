@@ -7,6 +7,7 @@ from sklearn.metrics import average_precision_score, f1_score, precision_recall_
 from enhancer_tools.metrics.binary import (
     best_f1_threshold,
     binary_metrics,
+    decision_threshold,
     logistic_loss,
     pr_auc,
     roc_auc,
@@ -66,3 +67,15 @@ def test_logistic_loss_and_keys():
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError):
         roc_auc([0, 1], [0.1])
+
+
+def test_decision_threshold_sits_midway_below_the_best_f1_cut():
+    y = [1, 1, 0, 1, 0, 0]
+    s = np.array([0.9, 0.8, 0.7, 0.6, 0.3, 0.1])
+    _, cut = best_f1_threshold(y, s)
+    t = decision_threshold(y, s)
+    assert cut == 0.6 and t == pytest.approx(0.45)
+    assert np.array_equal(s >= t, s >= cut), "the same calls on the scores it was chosen on"
+    assert np.nextafter(0.6, 0) >= t, "a last-bit lower score at the cut keeps its call"
+    assert decision_threshold([1, 1], [0.4, 0.2]) == 0.2, "nothing below the cut: the cut itself"
+    assert decision_threshold([0, 0], [0.2, 0.3]) == float("inf")

@@ -68,7 +68,7 @@ def test_each_replicate_is_the_single_run_of_its_seed(tmp_path):
     train, val = make_split(tmp_path, n_train=64, n_val=32, length=80)
     both = _train(train, val, tmp_path / "x2", "--replicates", "2", "--seed", "5", "--json", str(tmp_path / "x2.json"))
     for r, seed in enumerate((5, 6)):
-        single = _train(train, val, tmp_path / f"s{seed}", "--seed", str(seed))
+        single = _train(train, val, tmp_path / f"s{seed}", "--seed", str(seed), "--replicates", "1")
         for key, value in single.items():
             assert torch.equal(both[f"members.{r}.{key}"], value), (r, key)
     assert not torch.equal(both["members.0.head.5.weight"], both["members.1.head.5.weight"])
@@ -112,7 +112,7 @@ def test_resume_in_the_second_replicate_matches_uninterrupted(tmp_path):
 def test_replicates_with_a_search_is_refused(tmp_path):
     train, val = make_split(tmp_path, n_train=16, n_val=8, length=80)
     with pytest.raises(UserError, match="--replicates with --trials"):
-        run_fit(train, val, tmp_path / "m", params={"replicates": 2}, trials=2)
+        run_fit(train, val, tmp_path / "m", params={"replicates": 2}, user_set=frozenset({"replicates"}), trials=2)
     result = CliRunner().invoke(main, ["--train", str(train), "--val", str(val), "-o", str(tmp_path / "m"),
                                        "--replicates", "0", "--quiet"])
     assert result.exit_code == 2 and "--replicates" in result.output
@@ -129,3 +129,18 @@ def test_training_curves_keep_each_replicate_apart():
     curves = section["data"][0]
     assert curves["enhancernet-train (replicate 2)"] == {"1": 0.71, "2": 0.72}
     assert curves["enhancernet-train (replicate 1)"] == {"1": 0.61, "2": 0.62}
+
+
+def test_a_search_trains_single_networks_when_replicates_is_the_default(tmp_path):
+    """The default --replicates (3) is for a plain run: with --trials every trial, and the model kept,
+    is one network."""
+    train, val = make_split(tmp_path, n_train=32, n_val=16, length=80)
+    run, metrics = run_fit(train, val, tmp_path / "m", params={"replicates": 3, "epochs": 1}, trials=2)
+    assert metrics["hyperparameters"]["replicates"] == 1
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["replicates"] == 1
+
+
+def test_the_default_is_three_replicates(tmp_path):
+    train, val = make_split(tmp_path, n_train=32, n_val=16, length=64)
+    _train(train, val, tmp_path / "m", "--epochs", "1")
+    assert json.loads((tmp_path / "m" / "config.json").read_text())["replicates"] == 3

@@ -4,7 +4,8 @@ tfmodisco-lite patterns whose JASPAR 2024 matches (top 3, q < 0.05) cover at lea
 planted factor families; and ISM effects inside planted motif instances are larger than in
 their flanks (the test prints the ratio). Once with each model kind:
 
-- the CNN: conftest.py's ``demo_cnn`` fixture, enhancernet-train's defaults, 10 epochs, seed 1;
+- the CNN: conftest.py's ``demo_cnn`` fixture, enhancernet-train's defaults as one network
+  (``--replicates 1``), 10 epochs, seed 1;
 - the tiny DNABERT-2: bpe-train (4096 terms) on the training split, then dnabert2-finetune
   ``--init tiny`` with its defaults (mean pooling, cosine schedule, 10 epochs), seed 1.
 

@@ -7,8 +7,8 @@ the offsets, so the instances are found by their consensus (both strands, exact 
 near the summit; control SNVs lie 200-450 bp from the summit, at least 25 bp from any match of
 any motif (GATA6's short WGATAR included). ALT = the transition of REF.
 
-The CNN: enhancernet-train's defaults trained on the demo's 1 kb summit windows for 10 epochs
-without early stopping (the shared ``demo_cnn`` fixture), seeds 1 and 2. Measured (800 sites of
+The CNN: enhancernet-train's defaults as one network (``--replicates 1``) trained on the demo's 1 kb
+summit windows for 10 epochs without early stopping (the shared ``demo_cnn`` fixture), seeds 1 and 2. Measured (800 sites of
 each kind, 2-core AMD EPYC): seeds 1, 2, 3 give 3.48, 3.53, 4.28 (motif ~1.0, control ~0.27).
 The ratio depends on the training: the same CNN at 500 bp gave 3.23 / 3.09 / 2.85 (10 epochs)
 and 3.06 / 3.20 / 2.68 (20); 15 epochs with early stopping 2.15 / 2.98 / 4.79; `make demo`'s

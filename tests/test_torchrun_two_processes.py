@@ -18,7 +18,7 @@ def _enhancernet(train, val, output, *extra):
     return torchrun("enhancer_tools.cli.enhancernet_train") + [
         "--train", train, "--val", val, "-o", output, "--epochs", "3", "--batch-size", "8", "--patience", "1",
         "--learning-rate", "0.05", "--checkpoint-every", "1", "--rc-augment", "--device", "cpu", "--threads", "1",
-        "--seed", "5", "--json", f"{output}.json", *extra]
+        "--replicates", "1", "--seed", "5", "--json", f"{output}.json", *extra]  # one network: one checkpoint folder
 
 
 def test_enhancernet_two_processes_killed_and_resumed_equals_uninterrupted(tmp_path):

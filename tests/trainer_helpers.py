@@ -8,8 +8,9 @@ from enhancer_tools.models.kinds.enhancernet import EnhancerNetHyperparameters
 from enhancer_tools.models.registry import kind
 from enhancer_tools.training.fit import FitRequest, fit
 
+# replicates 1: these tests are about one training run (test_enhancernet_replicates.py covers several)
 TINY = {"epochs": 2, "batch_size": 16, "base_channels": 8, "dense": 8, "width_bp": 80, "learning_rate": 3e-3,
-        "patience": 5}
+        "patience": 5, "replicates": 1}
 
 
 def run_fit(train, val, output, **request):

@@ -51,7 +51,8 @@ TRAINING_OPTIONS.update({"base_channels": "base_channels", "shift": "shift_bp", 
 @click.option("--replicates", type=click.IntRange(1, 16), default=HP.replicates, show_default=True,
               help="Train this many networks apart (seeds SEED, SEED+1, ...; each its own batch order and early "
                    "stopping) and score with their mean log-odds: a deep ensemble in one model directory, n times "
-                   "the cost. Not with --trials.")
+                   "the cost (1: a single network). With --trials every trial is one network; giving both is an "
+                   "error.")
 @click.option("--rc-augment", is_flag=True, help="Train on a random strand of each sequence per epoch.")
 @click.option("--class-weights", is_flag=True, help="Weight the loss so both classes count equally.")
 @click.option("--checkpoint-every", type=click.IntRange(0), default=HP.checkpoint_every, show_default=True,

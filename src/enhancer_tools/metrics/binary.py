@@ -69,6 +69,17 @@ def best_f1_threshold(labels, scores) -> tuple[float, float]:
     return float(f1[best]), float(thresholds[best])
 
 
+def decision_threshold(labels, scores) -> float:
+    """The best-F1 cut as a model's decision threshold: midway between the lowest score it calls
+    positive and the next lower score. The same calls on these scores, but a score computed again
+    later (another batch size, thread count or device) that differs in the last bit cannot flip
+    the call of the sequence at the cut."""
+    _, threshold = best_f1_threshold(labels, scores)
+    s = np.asarray(scores, dtype=np.float64)
+    below = s[s < threshold]
+    return float((threshold + below.max()) / 2) if below.size and np.isfinite(threshold) else threshold
+
+
 def logistic_loss(labels, logodds) -> float:
     """Mean binary cross-entropy of log-odds scores (natural log)."""
     y, z = _check(labels, logodds)
@@ -84,16 +95,16 @@ def sigmoid(x) -> np.ndarray:
 
 
 def binary_metrics(labels, logodds, temperature: float = 1.0) -> dict:
-    """``roc_auc``, ``pr_auc``, ``best_f1``, ``threshold`` (on the probability
+    """``roc_auc``, ``pr_auc``, ``best_f1``, ``threshold`` (``decision_threshold`` of the probability
     sigmoid(logodds / temperature)), ``loss`` (cross-entropy of the uncalibrated log-odds) and ``n``."""
     y, z = _check(labels, logodds)
     prob = sigmoid(z / temperature)
-    f1, threshold = best_f1_threshold(y, prob)
+    f1, _ = best_f1_threshold(y, prob)
     return {
         "roc_auc": roc_auc(y, prob),
         "pr_auc": pr_auc(y, prob),
         "best_f1": f1,
-        "threshold": threshold,
+        "threshold": decision_threshold(y, prob),
         "loss": logistic_loss(y, z),
         "n": int(y.size),
         "n_positive": int(y.sum()),

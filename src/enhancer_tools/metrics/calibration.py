@@ -2,8 +2,9 @@
 
 The temperature T is fitted by minimising the negative log-likelihood of sigmoid(logit / T)
 (LBFGS on log T, so T stays positive). The threshold is the best-F1 cut on the calibrated
-probability; scaling by T keeps the ranking, so calling ``p >= threshold`` makes the same calls
-as the best-F1 cut on raw scores.
+probability, placed midway to the next lower validation probability (``decision_threshold``);
+scaling by T keeps the ranking, so calling ``p >= threshold`` makes the same calls as the best-F1
+cut on raw scores.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from enhancer_tools.metrics.binary import best_f1_threshold, sigmoid
+from enhancer_tools.metrics.binary import decision_threshold, sigmoid
 
 _MIN_LOG_T, _MAX_LOG_T = -5.0, 5.0
 
@@ -60,5 +61,4 @@ def calibrate(logodds, labels) -> Calibration:
     """Fit the temperature, then choose the best-F1 threshold on the calibrated probabilities."""
     temperature = fit_temperature(logodds, labels)
     prob = sigmoid(np.asarray(logodds, dtype=np.float64) / temperature)
-    _, threshold = best_f1_threshold(labels, prob)
-    return Calibration(temperature=temperature, threshold=min(threshold, 1.0))
+    return Calibration(temperature=temperature, threshold=min(decision_threshold(labels, prob), 1.0))

@@ -35,11 +35,17 @@ from enhancer_tools.models.modeldir import (
     save_model_dir,
 )
 from enhancer_tools.models.precision import resolve_device
+from enhancer_tools.models.scorer import TorchScorer
 from enhancer_tools.seq import reverse_complement
 from enhancer_tools.training import distributed
 from enhancer_tools.training.data import LabelledSet, read_train_val
 from enhancer_tools.training.study import fit_study
-from enhancer_tools.training.trainer import Trainer, TrainResult, seed_everything
+from enhancer_tools.training.trainer import (
+    Trainer,
+    TrainResult,
+    seed_everything,
+    validation_logodds,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +116,14 @@ class FitSession:
             # --resume: a replicate the interrupted run never reached simply starts (no "no checkpoint" warning)
             _, result = self.train_one(one, folder, resume and (r == 0 or os.path.isdir(folder)), seed=self.req.seed + r)
             results.append(result)
-        model = self.kind.combine(hp, [r.best_state for r in results])
-        return model, merge_replicates(results, self.val_set.labels, model.state_dict())
+        model = self.kind.combine(hp, [r.best_state for r in results]).to(self.device).eval()
+        # The threshold and temperature are chosen on the log-odds of the combined model itself, not a
+        # mean of the replicates' own figures, which may differ in the last bit and flip one call.
+        scorer = TorchScorer(model, self.kind.adapter(one, os.path.join(self.work, "cache")), self.device, one.precision)
+        encoded = self._encoded[self.kind.encoding_key(one)]
+        val_logodds = validation_logodds(scorer, encoded["val"], encoded["val_rc"],
+                                         one.eval_batch_size or 2 * one.batch_size)
+        return model, merge_replicates(results, self.val_set.labels, model.state_dict(), val_logodds)
 
     def _encode_once(self, adapter, names: list[str]) -> dict:
         """Encode the named sets. Under torchrun rank 0 encodes first (a kind with a cache,
@@ -145,12 +157,10 @@ class FitSession:
                                 training_metrics(result))
 
 
-def merge_replicates(results: list[TrainResult], val_labels, best_state: dict) -> TrainResult:
-    """One TrainResult for networks trained apart and scored by their mean log-odds: validation of
-    the mean, each epoch's log entry tagged with its replicate, times and steps summed."""
-    import numpy as np
-
-    val_logodds = np.mean([r.val_logodds for r in results], axis=0)
+def merge_replicates(results: list[TrainResult], val_labels, best_state: dict, val_logodds) -> TrainResult:
+    """One TrainResult for networks trained apart and scored by their mean log-odds (``best_state``
+    and ``val_logodds``: the combined model's weights and validation log-odds): each epoch's log
+    entry tagged with its replicate, times and steps summed."""
     seqs = sum((r.throughput or 0) * r.train_seconds for r in results)
     seconds = sum(r.train_seconds for r in results)
     peaks = [r.peak_gpu_memory_mib for r in results if r.peak_gpu_memory_mib is not None]
@@ -184,8 +194,12 @@ def fit(run: RunInfo, req: FitRequest) -> dict:
     if req.trials < 0:
         raise UserError("--trials must be >= 0")
     if req.trials and getattr(req.hyperparameters, "replicates", 1) > 1:
-        raise UserError("--replicates with --trials is not supported: search with one network, then train the "
-                        "chosen settings with --replicates")
+        if "replicates" in req.user_set:
+            raise UserError("--replicates with --trials is not supported: search with one network, then train the "
+                            "chosen settings with --replicates")
+        # the default replicates are for a plain run; a search compares (and keeps) single networks
+        req.hyperparameters = with_values(req.hyperparameters, {"replicates": 1})
+        log.info("--trials: every trial trains one network (the default --replicates applies without --trials)")
     if req.trials and not req.kind.trains_with_torch:
         raise UserError(f"--trials: a {req.kind.name} model is fitted in one call and has no Optuna search")
     device = resolve_device(req.device)

@@ -235,6 +235,12 @@ def predict_sharded(scorer: TorchScorer, items: Any, batch_size: int) -> np.ndar
     return np.concatenate(distributed.gather_objects(part))
 
 
+def validation_logodds(scorer: TorchScorer, val: Any, val_rc: Any, batch_size: int) -> np.ndarray:
+    """Validation log-odds averaged over both strands, as score-regions scores by default, so
+    that early stopping, the threshold and the temperature see the scores users will get."""
+    return (predict_sharded(scorer, val, batch_size) + predict_sharded(scorer, val_rc, batch_size)) / 2
+
+
 @dataclass
 class _Encoded:
     """The training data as the adapter encodes it."""
@@ -446,10 +452,7 @@ class Trainer:
                 raise optuna.TrialPruned(f"pruned at validation {s.evals} (PR-AUC {decision['value']:.4f})")
 
     def _val_logodds(self) -> np.ndarray:
-        """Validation log-odds averaged over both strands, as score-regions scores by default, so
-        that early stopping, the threshold and the temperature see the scores users will get."""
-        forward = predict_sharded(self.scorer, self.data.val, self.eval_batch_size)
-        return (forward + predict_sharded(self.scorer, self.data.val_rc, self.eval_batch_size)) / 2
+        return validation_logodds(self.scorer, self.data.val, self.data.val_rc, self.eval_batch_size)
 
     def _decide(self, epoch_float: float, logits: np.ndarray, loss_sum: float, loss_count: int) -> dict:
         metrics = binary_metrics(self.val_set.labels, logits)
