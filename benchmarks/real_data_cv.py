@@ -43,7 +43,17 @@ from enhancer_tools.report.bootstrap import (
 )
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from real_data_table import FLOOR_RULE, NAMES, NOTES_BEGIN, NOTES_END, _tag, kept, load, machine, target_status
+from real_data_table import (
+    FLOOR_RULE,
+    NAMES,
+    NOTES_BEGIN,
+    NOTES_END,
+    _tag,
+    kept,
+    load,
+    machine,
+    target_status,
+)
 
 MODELS = ("cnn", "ensemble", "dnabert2", "gc")
 METRICS = ("roc_auc", "pr_auc")

@@ -135,7 +135,7 @@ def test_a_search_trains_single_networks_when_replicates_is_the_default(tmp_path
     """The default --replicates (3) is for a plain run: with --trials every trial, and the model kept,
     is one network."""
     train, val = make_split(tmp_path, n_train=32, n_val=16, length=80)
-    run, metrics = run_fit(train, val, tmp_path / "m", params={"replicates": 3, "epochs": 1}, trials=2)
+    _, metrics = run_fit(train, val, tmp_path / "m", params={"replicates": 3, "epochs": 1}, trials=2)
     assert metrics["hyperparameters"]["replicates"] == 1
     assert json.loads((tmp_path / "m" / "config.json").read_text())["replicates"] == 1
 

@@ -117,8 +117,8 @@ class FitSession:
             _, result = self.train_one(one, folder, resume and (r == 0 or os.path.isdir(folder)), seed=self.req.seed + r)
             results.append(result)
         model = self.kind.combine(hp, [r.best_state for r in results]).to(self.device).eval()
-        # The threshold and temperature are chosen on the log-odds of the combined model itself, not a
-        # mean of the replicates' own figures, which may differ in the last bit and flip one call.
+        # The threshold and temperature are chosen on the validation log-odds of the combined model, the
+        # scores users will get, not on a mean of the replicates' own figures (equal up to rounding).
         scorer = TorchScorer(model, self.kind.adapter(one, os.path.join(self.work, "cache")), self.device, one.precision)
         encoded = self._encoded[self.kind.encoding_key(one)]
         val_logodds = validation_logodds(scorer, encoded["val"], encoded["val_rc"],

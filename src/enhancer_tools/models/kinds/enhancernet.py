@@ -36,8 +36,8 @@ class EnhancerNetHyperparameters(TrainingSettings):
     dropout: float = 0.3
     rc_share: bool = True
     shift_bp: int = 10  # training-time random shift (jitter) of each sequence, in bp
-    # Issue 18: replicates 1 -> 3, chosen by 5-fold cross-validation inside the
-    # three open datasets' train + validation parts (benchmarks/results/real-data.md, "CNN defaults"):
+    # Issue 18: replicates 1 -> 3, chosen by 5-fold cross-validation inside the three open datasets'
+    # train + validation parts (benchmarks/results/real-data.md, notes, "The replicate default"):
     # networks trained apart (seeds s, s+1, ...), their log-odds averaged.
     replicates: int = 3
 
