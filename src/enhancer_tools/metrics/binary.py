@@ -74,10 +74,13 @@ def decision_threshold(labels, scores) -> float:
     positive and the next lower score. The same calls on these scores, but a score computed again
     later (another batch size, thread count or device) that differs in the last bit cannot flip
     the call of the sequence at the cut."""
-    _, threshold = best_f1_threshold(labels, scores)
+    return _midway_below(scores, best_f1_threshold(labels, scores)[1])
+
+
+def _midway_below(scores, cut: float) -> float:
     s = np.asarray(scores, dtype=np.float64)
-    below = s[s < threshold]
-    return float((threshold + below.max()) / 2) if below.size and np.isfinite(threshold) else threshold
+    below = s[s < cut]
+    return float((cut + below.max()) / 2) if below.size and np.isfinite(cut) else cut
 
 
 def logistic_loss(labels, logodds) -> float:
@@ -99,12 +102,12 @@ def binary_metrics(labels, logodds, temperature: float = 1.0) -> dict:
     sigmoid(logodds / temperature)), ``loss`` (cross-entropy of the uncalibrated log-odds) and ``n``."""
     y, z = _check(labels, logodds)
     prob = sigmoid(z / temperature)
-    f1, _ = best_f1_threshold(y, prob)
+    f1, cut = best_f1_threshold(y, prob)
     return {
         "roc_auc": roc_auc(y, prob),
         "pr_auc": pr_auc(y, prob),
         "best_f1": f1,
-        "threshold": decision_threshold(y, prob),
+        "threshold": _midway_below(prob, cut),
         "loss": logistic_loss(y, z),
         "n": int(y.size),
         "n_positive": int(y.sum()),

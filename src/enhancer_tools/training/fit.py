@@ -18,7 +18,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from enhancer_tools.errors import UserError
@@ -43,6 +43,7 @@ from enhancer_tools.training.study import fit_study
 from enhancer_tools.training.trainer import (
     Trainer,
     TrainResult,
+    eval_batch_size,
     seed_everything,
     validation_logodds,
 )
@@ -121,8 +122,7 @@ class FitSession:
         # scores users will get, not on a mean of the replicates' own figures (equal up to rounding).
         scorer = TorchScorer(model, self.kind.adapter(one, os.path.join(self.work, "cache")), self.device, one.precision)
         encoded = self._encoded[self.kind.encoding_key(one)]
-        val_logodds = validation_logodds(scorer, encoded["val"], encoded["val_rc"],
-                                         one.eval_batch_size or 2 * one.batch_size)
+        val_logodds = validation_logodds(scorer, encoded["val"], encoded["val_rc"], eval_batch_size(one))
         return model, merge_replicates(results, self.val_set.labels, model.state_dict(), val_logodds)
 
     def _encode_once(self, adapter, names: list[str]) -> dict:
@@ -198,7 +198,7 @@ def fit(run: RunInfo, req: FitRequest) -> dict:
             raise UserError("--replicates with --trials is not supported: search with one network, then train the "
                             "chosen settings with --replicates")
         # the default replicates are for a plain run; a search compares (and keeps) single networks
-        req.hyperparameters = with_values(req.hyperparameters, {"replicates": 1})
+        req = replace(req, hyperparameters=with_values(req.hyperparameters, {"replicates": 1}))
         log.info("--trials: every trial trains one network (the default --replicates applies without --trials)")
     if req.trials and not req.kind.trains_with_torch:
         raise UserError(f"--trials: a {req.kind.name} model is fitted in one call and has no Optuna search")

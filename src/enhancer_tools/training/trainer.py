@@ -235,6 +235,11 @@ def predict_sharded(scorer: TorchScorer, items: Any, batch_size: int) -> np.ndar
     return np.concatenate(distributed.gather_objects(part))
 
 
+def eval_batch_size(settings: TrainingSettings) -> int:
+    """The batch size of validation passes: ``eval_batch_size``, or twice the training batch."""
+    return settings.eval_batch_size or 2 * settings.batch_size
+
+
 def validation_logodds(scorer: TorchScorer, val: Any, val_rc: Any, batch_size: int) -> np.ndarray:
     """Validation log-odds averaged over both strands, as score-regions scores by default, so
     that early stopping, the threshold and the temperature see the scores users will get."""
@@ -302,7 +307,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda") if needs_grad_scaler(settings.precision, device) else None
         # validation scores the way score-regions will: the training precision, length-bucketed
         self.scorer = TorchScorer(model, adapter, device, settings.precision)
-        self.eval_batch_size = settings.eval_batch_size or 2 * settings.batch_size
+        self.eval_batch_size = eval_batch_size(settings)
         self.class_weights = self._class_weights()
         self.fingerprint = json.dumps({**dict(fingerprint or {}), "config": {**as_dict(settings), "seed": seed},
                                        "n_train": self.n, "n_val": len(val_set), "world_size": self.ctx.world_size},
