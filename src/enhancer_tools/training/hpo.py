@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -192,8 +193,27 @@ def study_summary(study) -> dict:
         best = study.best_trial
         summary.update(best_trial=best.number, best_value=best.value, best_params=best.params)
     if len(done) >= 2:
+        summary["param_importances"] = _param_importances(study)
+    return summary
+
+
+def _param_importances(study) -> dict | None:
+    """Optuna's parameter importances, or None when it cannot tell the parameters apart.
+
+    With few or tied trials Optuna (5's PED-ANOVA) warns and returns equal importances; reporting
+    those as a finding would mislead, so the warning is logged and None kept instead.
+    """
+    import optuna
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            summary["param_importances"] = dict(optuna.importance.get_param_importances(study))
+            importances = dict(optuna.importance.get_param_importances(study))
         except (ValueError, RuntimeError, ZeroDivisionError) as exc:
             log.info("parameter importances not available: %s", exc)
-    return summary
+            return None
+    unequal = [w for w in caught if issubclass(w.category, UserWarning)]
+    if unequal:
+        log.info("parameter importances not available: %s", unequal[0].message)
+        return None
+    return importances
