@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo-out
 PYTEST_ARGS ?=
 
-.PHONY: all demo demo-data test test-fast test-galaxy bench clean system-deps
+.PHONY: all demo demo-data test test-fast test-galaxy galaxy-install bench clean system-deps
 
 all: test
 
@@ -55,6 +55,10 @@ test-fast: $(STAMP)
 
 test-galaxy: $(STAMP)
 	ENHANCER_BIN=$(abspath $(VENV))/bin bash galaxy/test-in-galaxy.sh
+
+# Galaxy's and planemo's venvs alone (test-galaxy installs them too when missing)
+galaxy-install:
+	bash galaxy/test-in-galaxy.sh --install-only
 
 clean:
 	rm -rf $(DEMO_OUT) build dist src/*.egg-info .pytest_cache

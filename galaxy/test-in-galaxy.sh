@@ -7,6 +7,8 @@
 #
 # Usage: galaxy/test-in-galaxy.sh [TOOL_XML | WORKFLOW.ga ...]
 #        (default: every tools/*/*.xml and galaxy/workflows/*.ga; given paths: only those)
+#        galaxy/test-in-galaxy.sh --install-only
+#        (only the two venvs: CI installs them while the test suite runs)
 # Environment:
 #   GALAXY_WORK    work dir for venvs, config, database, logs (default /tmp/enhancer-galaxy;
 #                  the venvs are reused when present)
@@ -29,9 +31,13 @@ ADMIN_KEY=enhancer-ci-admin-key-0123456789   # bootstrap key: server listens on 
 T0=$(date +%s)
 step() { echo "[test-in-galaxy $(( $(date +%s) - T0 ))s] $*"; }
 failures=()
+INSTALL_ONLY=
+if [ "${1:-}" = --install-only ]; then INSTALL_ONLY=1; shift; fi
 
-ENHANCER_BIN=$(cd "$ENHANCER_BIN" && pwd)
-[ -x "$ENHANCER_BIN/bed-summit-window" ] || { echo "Error: no enhancer-tools console scripts in $ENHANCER_BIN (set ENHANCER_BIN or run 'make install')" >&2; exit 2; }
+if [ -z "$INSTALL_ONLY" ]; then
+  ENHANCER_BIN=$(cd "$ENHANCER_BIN" && pwd)
+  [ -x "$ENHANCER_BIN/bed-summit-window" ] || { echo "Error: no enhancer-tools console scripts in $ENHANCER_BIN (set ENHANCER_BIN or run 'make install')" >&2; exit 2; }
+fi
 tool_xmls=(); workflows=()
 if [ $# -gt 0 ]; then
   for path in "$@"; do
@@ -61,6 +67,7 @@ if [ ! -f "$WORK/pl/.installed-$PLANEMO_VERSION" ]; then
   touch "$WORK/pl/.installed-$PLANEMO_VERSION"
 fi
 PLANEMO=$WORK/pl/bin/planemo
+[ -z "$INSTALL_ONLY" ] || { step "installed"; exit 0; }
 
 # 2. Lint (offline): every tool at warn level, the ToolShed metadata (.shed.yml of each tool
 #    repository and of the suite; `version_bumped` asks the ToolShed over the network, so it is
