@@ -212,8 +212,11 @@ def _param_importances(study) -> dict | None:
         except (ValueError, RuntimeError, ZeroDivisionError) as exc:
             log.info("parameter importances not available: %s", exc)
             return None
-    unequal = [w for w in caught if issubclass(w.category, UserWarning)]
-    if unequal:
-        log.info("parameter importances not available: %s", unequal[0].message)
+    equal = [w for w in caught if issubclass(w.category, UserWarning)]
+    for w in caught:
+        if w not in equal:  # anything else (a deprecation, say) is passed on as it came
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if equal:
+        log.info("parameter importances not available: %s", equal[0].message)
         return None
     return importances
