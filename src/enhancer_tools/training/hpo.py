@@ -205,18 +205,18 @@ def _param_importances(study) -> dict | None:
     """
     import optuna
 
+    importances, reason = None, None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             importances = dict(optuna.importance.get_param_importances(study))
         except (ValueError, RuntimeError, ZeroDivisionError) as exc:
-            log.info("parameter importances not available: %s", exc)
-            return None
-    equal = [w for w in caught if issubclass(w.category, UserWarning)]
+            reason = exc
     for w in caught:
-        if w not in equal:  # anything else (a deprecation, say) is passed on as it came
+        if issubclass(w.category, UserWarning):  # Optuna's "importances will be equal"
+            importances, reason = None, reason or w.message
+        else:  # anything else (a deprecation, say) is passed on as it came
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    if equal:
-        log.info("parameter importances not available: %s", equal[0].message)
-        return None
+    if reason is not None:
+        log.info("parameter importances not available: %s", reason)
     return importances
